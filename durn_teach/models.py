@@ -1,0 +1,155 @@
+"""Build, load and summarise the six networks by name: the package's public entry points."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+import torchinfo
+from torch import nn
+
+from durn_teach.networks import MODELS
+
+CONTAINER_KEYS = ("state_dict", "model")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded into the network asked for."""
+
+
+def list_models() -> list[str]:
+    """The names ``build_model`` accepts, in the paper's order."""
+    return list(MODELS)
+
+
+def build_model(name: str, **options: Any) -> nn.Module:
+    """Build a network by its paper name, exactly as released unless ``options`` say otherwise.
+
+    >>> build_model("DuRN-P")          # doctest: +SKIP
+    """
+    try:
+        builder = MODELS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown network {name!r}; the networks are: {', '.join(MODELS)}"
+        ) from None
+    try:
+        return builder(**options)
+    except TypeError as error:
+        network = inspect.signature(builder).return_annotation
+        accepted = ", ".join(inspect.signature(network).parameters) or "none"
+        raise TypeError(f"{name} does not take {sorted(options)}; its options are: {accepted}") from error
+
+
+def in_channels(model: nn.Module) -> int:
+    """The number of image channels a network takes (that of its first convolution)."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            return module.in_channels
+    raise ValueError(f"{type(model).__name__} has no convolution to read its input channels from")
+
+
+@lru_cache
+def _manifest(name: str) -> dict[str, tuple[int, ...]]:
+    """Key -> shape of a network's state dict, built on the meta device (no memory, no time)."""
+    with torch.device("meta"):
+        model = MODELS[name]()
+    return {key: tuple(value.shape) for key, value in model.state_dict().items()}
+
+
+def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Read a checkpoint with ``weights_only=True``: tensors and plain containers, never code."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"{path} was refused: it holds Python objects other than tensors, and loading it "
+            f"could run arbitrary code. Only plain state dicts are loaded. ({error})"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as error:
+        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint: {error}") from None
+    if isinstance(payload, Mapping):
+        for key in CONTAINER_KEYS:
+            if isinstance(payload.get(key), Mapping):
+                payload = payload[key]
+                break
+    if not isinstance(payload, Mapping) or not payload:
+        raise CheckpointError(
+            f"{path} holds a {type(payload).__name__}, not a state dict (a mapping of names to tensors)"
+        )
+    bad = [key for key, value in payload.items() if not isinstance(key, str) or not torch.is_tensor(value)]
+    if bad:
+        raise CheckpointError(f"{path} is not a state dict: entries {bad[:3]} are not tensors")
+    state = dict(payload)
+    if all(key.startswith("module.") for key in state):  # saved from nn.DataParallel
+        state = {key.removeprefix("module."): value for key, value in state.items()}
+    return state
+
+
+def _closest_network(shapes: dict[str, tuple[int, ...]]) -> tuple[str, float]:
+    """The registered network whose (key, shape) pairs overlap most with a checkpoint's."""
+    pairs = set(shapes.items())
+
+    def overlap(name: str) -> float:
+        expected = set(_manifest(name).items())
+        return len(pairs & expected) / len(pairs | expected)
+
+    best = max(MODELS, key=overlap)
+    return best, overlap(best)
+
+
+def load_pretrained(name: str, path: str | Path, map_location: str | torch.device = "cpu") -> nn.Module:
+    """Load a checkpoint in the authors' format (a plain state dict) into network ``name``.
+
+    Accepts the ``module.`` prefix of ``nn.DataParallel`` and checkpoints without
+    ``num_batches_tracked`` (saved by old PyTorch). Loads strictly, with
+    ``weights_only=True``; returns the network in evaluation mode.
+    """
+    model = build_model(name)
+    path = Path(path)
+    state = _read_state_dict(path)
+    expected = model.state_dict()
+    for key, value in expected.items():
+        if key.endswith("num_batches_tracked") and key not in state:
+            state[key] = torch.zeros_like(value)
+    missing = [key for key in expected if key not in state]
+    unexpected = [key for key in state if key not in expected]
+    wrong_shape = [
+        f"{key} {tuple(state[key].shape)} (expected {tuple(value.shape)})"
+        for key, value in expected.items()
+        if key in state and state[key].shape != value.shape
+    ]
+    if missing or unexpected or wrong_shape:
+        lines = [f"{path} does not fit {name}:"]
+        for label, keys in [("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong_shape)]:
+            if keys:
+                lines.append(f"  {len(keys)} {label} keys, e.g. {', '.join(keys[:3])}")
+        closest, score = _closest_network({key: tuple(v.shape) for key, v in state.items()})
+        if closest != name and score > 0.5:
+            lines.append(f"  it looks like a {closest} checkpoint: load_pretrained({closest!r}, ...)")
+        raise CheckpointError("\n".join(lines))
+    model.load_state_dict(state, strict=True)
+    return model.to(map_location).eval()
+
+
+def summary(
+    name_or_model: str | nn.Module,
+    input_size: tuple[int, ...] | None = None,
+    depth: int = 2,
+    **kwargs: Any,
+) -> torchinfo.ModelStatistics:
+    """The torchinfo table of a network (by name or module) on one 64x64 image by default."""
+    model = build_model(name_or_model) if isinstance(name_or_model, str) else name_or_model
+    if input_size is None:
+        input_size = (1, in_channels(model), 64, 64)
+    kwargs.setdefault("col_names", ("output_size", "num_params", "mult_adds"))
+    kwargs.setdefault("verbose", 0)
+    kwargs.setdefault("device", next(model.parameters()).device)
+    return torchinfo.summary(model, input_size=input_size, depth=depth, **kwargs)
