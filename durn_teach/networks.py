@@ -68,7 +68,7 @@ class DuRN_U(nn.Module):
     """DuRN-U: stride-2 encoder, six DuRB-U, PixelShuffle decoder, ``tanh(...) + input`` (Sec. 4.2)."""
 
     size_multiple = 4
-    min_size = 8
+    min_size = 8  # instance norm needs more than one pixel at a quarter of the size
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,7 +116,7 @@ class DuRN_US(nn.Module):
     """DuRN-US: stride-2 encoder, twelve DuRB-US, PixelShuffle decoder (Sec. 4.3)."""
 
     size_multiple = 4
-    min_size = 12
+    min_size = 12  # the 11x11 convolutions reflection-pad by 5 at half the size
 
     def __init__(self) -> None:
         super().__init__()
@@ -161,7 +161,7 @@ class DuRN_S_P(nn.Module):
     """DuRN-S-P: three DuRB-S, a reset of ``res``, six DuRB-P; ``input - tanh(...)`` (Sec. 4.4)."""
 
     size_multiple = 4
-    min_size = 12
+    min_size = 16  # the 7x7 convolutions reflection-pad by 3 at a quarter of the size
 
     def __init__(self) -> None:
         super().__init__()
