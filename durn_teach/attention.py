@@ -1,5 +1,5 @@
-# Collected from notebooks/03_normalisation_attention.md by tools/collect.py: edit the chapter, not this file.
-# tests/test_collect.py fails when this file and its chapter differ.
+# Collected by tools/collect.py from notebooks/03_normalisation_attention.md: edit the chapter, not this file.
+# tests/test_collect.py fails when the two differ.
 
 """Squeeze-and-excitation attention as the release uses it (Liu et al., CVPR 2019, Sec. 3.2)."""
 

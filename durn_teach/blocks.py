@@ -1,5 +1,5 @@
-# Collected from notebooks/04_dual_residual_blocks.md by tools/collect.py: edit the chapter, not this file.
-# tests/test_collect.py fails when this file and its chapter differ.
+# Collected by tools/collect.py from notebooks/04_dual_residual_blocks.md: edit the chapter, not this file.
+# tests/test_collect.py fails when the two differ.
 
 """The dual residual blocks (Liu et al., CVPR 2019, Sec. 3 and Fig. 3)."""
 

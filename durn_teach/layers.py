@@ -1,5 +1,5 @@
-# Collected from notebooks/02_convlayer.md by tools/collect.py: edit the chapter, not this file.
-# tests/test_collect.py fails when this file and its chapter differ.
+# Collected by tools/collect.py from notebooks/02_convlayer.md: edit the chapter, not this file.
+# tests/test_collect.py fails when the two differ.
 
 """The release's convolution layer (Liu et al., CVPR 2019, Sec. 4: every DuRN)."""
 

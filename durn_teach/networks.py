@@ -1,5 +1,5 @@
-# Collected from notebooks/05_networks.md by tools/collect.py: edit the chapter, not this file.
-# tests/test_collect.py fails when this file and its chapter differ.
+# Collected by tools/collect.py from notebooks/05_networks.md: edit the chapter, not this file.
+# tests/test_collect.py fails when the two differ.
 
 """The six Dual Residual Networks of the release (Liu et al., CVPR 2019, Sec. 4)."""
 
@@ -174,7 +174,8 @@ class DuRN_S_P(nn.Module):
         for number, dilation in enumerate([12, 8, 6], start=1):
             block = DuRB_S(128, 3, 3, dilation, se_hidden=64, dilated_padding="zeros")
             self.add_module(f"rud{number}", block)
-        for number, (f_size, dilation) in enumerate([(3, 2), (5, 1), (3, 3), (7, 1), (3, 4), (7, 1)], 4):
+        p_blocks = [(3, 2), (5, 1), (3, 3), (7, 1), (3, 4), (7, 1)]  # (f_size, dilation) of rud4-rud9
+        for number, (f_size, dilation) in enumerate(p_blocks, start=4):
             block = DuRB_P(128, f_size, 5, dilation, "batch_norm", dilated_padding="zeros")
             self.add_module(f"rud{number}", block)
         self.deconv1 = _up_stage(128, 128)

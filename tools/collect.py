@@ -30,8 +30,8 @@ CHAPTERS = ROOT / "notebooks"
 PACKAGE = ROOT / "durn_teach"
 MARKER = re.compile(r"^#\| export (durn_teach(?:\.[a-z_][a-z0-9_]*)+)\s*$")
 HEADER = (
-    "# Collected from {sources} by tools/collect.py: edit the chapter, not this file.\n"
-    "# tests/test_collect.py fails when this file and its chapter differ.\n"
+    "# Collected by tools/collect.py from {sources}: edit the chapter, not this file.\n"
+    "# tests/test_collect.py fails when the two differ.\n"
 )
 
 
