@@ -35,9 +35,7 @@ def build_model(name: str, **options: Any) -> nn.Module:
     try:
         builder = MODELS[name]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown network {name!r}; the networks are: {', '.join(MODELS)}"
-        ) from None
+        raise ValueError(f"unknown network {name!r}; the networks are: {', '.join(MODELS)}") from None
     try:
         return builder(**options)
     except TypeError as error:

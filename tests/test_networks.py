@@ -60,9 +60,7 @@ def test_golden_outputs_in_float64(name, reference):
         out_train.detach(), torch.from_numpy(expected["out_train"]), rtol=0, atol=TOLERANCE
     )
     out_train.square().mean().backward()
-    torch.testing.assert_close(
-        x.grad, torch.from_numpy(expected["grad_input"]), rtol=0, atol=TOLERANCE
-    )
+    torch.testing.assert_close(x.grad, torch.from_numpy(expected["grad_input"]), rtol=0, atol=TOLERANCE)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -55,7 +55,7 @@ def collect_modules(paths: list[Path]) -> dict[Path, str]:
                 continue
             module = match.group(1)
             cells.setdefault(module, []).append(body.strip("\n"))
-            chapter = path.relative_to(ROOT).as_posix()
+            chapter = f"{path.parent.name}/{path.name}"
             if chapter not in sources.setdefault(module, []):
                 sources[module].append(chapter)
     texts = {}

@@ -1,0 +1,142 @@
+"""The public API: building by name, summaries, the CLI, and ``restore`` with its checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from durn_teach import build_model, list_models, restore, summary
+from durn_teach.cli import main
+from tests.conftest import NAMES
+
+
+def test_unknown_name_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown network 'DuRN-X'") as error:
+        build_model("DuRN-X")
+    for name in NAMES:
+        assert name in str(error.value)
+
+
+def test_unknown_option_names_the_accepted_ones():
+    with pytest.raises(TypeError, match="DuRN-U does not take \\['width'\\]"):
+        build_model("DuRN-U", width=3)
+    with pytest.raises(TypeError, match="in_channels, dim, norm_type"):
+        build_model("DuRN-P", colour=True)
+
+
+def test_options_reach_the_constructor():
+    model = build_model("DuRN-P", in_channels=3)
+    assert model.conv1.conv2d.in_channels == 3 and model.conv4.conv2d.out_channels == 3
+
+
+def test_builds_are_fresh_objects():
+    assert build_model("DuRN-P") is not build_model("DuRN-P")
+
+
+def test_summary_by_name_and_by_model():
+    stats = summary("DuRN-P-no-norm")
+    assert stats.total_params == 815_651
+    assert "DuRB_P" in str(stats)
+    assert summary(build_model("DuRN-S-P"), input_size=(1, 3, 32, 32)).total_params == 10_176_964
+
+
+def test_cli_summary_prints_the_table(capsys):
+    assert main(["summary", "DuRN-P", "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Total params: 816,225" in out and "DuRB_P" in out
+
+
+def test_cli_list_and_bad_name(capsys):
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.split() == list_models()
+    with pytest.raises(SystemExit):
+        main(["summary", "DuRN-Z"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def gray_model():
+    torch.manual_seed(0)
+    return build_model("DuRN-P")
+
+
+@pytest.fixture(scope="module")
+def colour_model():
+    torch.manual_seed(0)
+    return build_model("DuRN-U")
+
+
+def test_restore_gray_keeps_shape_and_dtype(gray_model):
+    rng = np.random.default_rng(0)
+    for shape in [(37, 41), (37, 41, 1)]:
+        for dtype in [np.float32, np.float64]:
+            image = rng.random(shape).astype(dtype)
+            out = restore(gray_model, image)
+            assert out.shape == image.shape and out.dtype == dtype
+            assert np.isfinite(out).all()
+
+
+def test_restore_matches_the_network_on_sizes_it_takes(gray_model):
+    image = np.random.default_rng(1).random((32, 40)).astype(np.float32)
+    with torch.no_grad():
+        expected = gray_model.eval()(torch.from_numpy(image)[None, None])[0, 0].numpy()
+    np.testing.assert_allclose(restore(gray_model, image), expected, atol=1e-6)
+
+
+def test_restore_pads_odd_sizes_for_multiple_of_4_networks(colour_model):
+    image = np.random.default_rng(2).random((30, 43, 3)).astype(np.float32)
+    out = restore(colour_model, image)
+    assert out.shape == image.shape
+    # The padded rows only extend the image: the result equals running on the padded image.
+    padded = np.pad(image, ((0, 2), (0, 1), (0, 0)), mode="reflect")
+    with torch.no_grad():
+        whole = colour_model.eval()(torch.from_numpy(padded).permute(2, 0, 1)[None])
+    np.testing.assert_allclose(out, whole[0].permute(1, 2, 0).numpy()[:30, :43], atol=1e-5)
+
+
+def test_restore_leaves_the_model_mode_and_gradients_alone(gray_model):
+    gray_model.train()
+    restore(gray_model, np.zeros((20, 20), np.float32))
+    assert gray_model.training
+    assert all(p.grad is None for p in gray_model.parameters())
+    gray_model.eval()
+
+
+@pytest.mark.parametrize(
+    ("image", "error", "message"),
+    [
+        (np.zeros((20, 20, 3), np.float32), ValueError, "restores HxW \\(or HxWx1\\) images, got 20x20x3"),
+        (np.zeros((3, 20, 20), np.float32), ValueError, "got 3x20x20"),
+        (np.zeros((10, 30), np.float32), ValueError, "is 10x30; DuRN_P needs at least 16"),
+        (np.full((20, 20), np.nan, np.float32), ValueError, "400 NaN or infinite"),
+        (np.full((20, 20), np.inf), ValueError, "NaN or infinite"),
+        (np.zeros((20, 20), np.uint8), TypeError, "got dtype uint8 \\(for 8-bit images use"),
+        (np.zeros((20, 20), np.int64), TypeError, "float image in \\[0, 1\\], got dtype int64"),
+        ([[0.0] * 20] * 20, TypeError, "expected a NumPy array, got list"),
+    ],
+)
+def test_restore_rejects_bad_gray_input(gray_model, image, error, message):
+    with pytest.raises(error, match=message):
+        restore(gray_model, image)
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ((24, 24), "restores HxWx3 images, got 24x24"),
+        ((24, 24, 4), "got 24x24x4"),
+        ((3, 24, 28), "channels-first: use image.transpose\\(1, 2, 0\\)"),
+        ((4, 40, 3), "is 4x40; DuRN_U needs at least 8"),
+    ],
+)
+def test_restore_rejects_bad_colour_input(colour_model, shape, message):
+    with pytest.raises(ValueError, match=message):
+        restore(colour_model, np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("name", ["DuRN-US", "DuRN-S-P", "DuRN-S", "DuRN-P-no-norm"])
+def test_restore_every_colour_network_on_an_odd_size(name):
+    model = build_model(name)
+    image = np.random.default_rng(3).random((model.min_size + 3, model.min_size + 5, 3))
+    assert restore(model, image).shape == image.shape

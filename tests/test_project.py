@@ -1,0 +1,84 @@
+"""The repository's promises: README commands, matching environments, lint, book sources."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"pytorch": "torch"}
+
+
+def requirement(spec: str) -> tuple[str, str]:
+    """('torch', '>=2.1') from 'torch>=2.1'; names normalised as pip does."""
+    name, version = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", spec).groups()
+    name = CONDA_NAMES.get(name.lower(), name.lower()).replace("_", "-")
+    return name, version.replace(" ", "")
+
+
+def test_environment_yml_gives_the_same_set_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    specs = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        specs += extra
+    from_pyproject = dict(requirement(spec) for spec in specs)
+
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [item for item in environment["dependencies"] if isinstance(item, str)]
+    pip = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    from_conda = dict(requirement(spec) for spec in conda)
+    assert from_conda.pop("python") == ">=" + project["requires-python"].removeprefix(">=")
+    assert from_conda.pop("pip") == ""
+    assert from_conda == from_pyproject
+    assert pip == ["--editable ."]
+
+
+def test_readme_opens_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```bash\n(.*?)```", readme, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make book", "make test"]
+    assert readme.index("```bash") < readme.index("\n## ")
+
+
+def test_ci_runs_the_tests_then_the_book():
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("make")]
+    assert lines == ["make test", "make book"]
+
+
+def test_every_toc_entry_has_a_source():
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    files = [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    for entry in files:
+        candidates = [ROOT / f"{entry}.ipynb", ROOT / f"{entry}.md"]
+        assert any(path.exists() for path in candidates), entry
+    chapters = sorted(p.with_suffix("").relative_to(ROOT).as_posix() for p in ROOT.glob("notebooks/*.md"))
+    assert set(chapters) <= set(files), "every chapter is in the book"
+
+
+def test_the_paper_is_in_the_bibliography():
+    bib = (ROOT / "book" / "references.bib").read_text()
+    assert "@inproceedings{liu2019dual" in bib
+    assert "Dual Residual Networks Leveraging the Potential of Paired Operations" in bib
+
+
+def test_ruff_is_clean():
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nothing_reads_the_development_only_shared_folder():
+    for folder in ["durn_teach", "tests", "notebooks", "tools"]:
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name == "test_project.py":
+                continue
+            assert "../shared" not in path.read_text(), path
