@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from durn_teach.models import list_models, summary
+from durn_teach.models import build_model, in_channels, list_models, summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,8 +19,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list":
         print("\n".join(list_models()))
     elif args.command == "summary":
-        from durn_teach.models import build_model, in_channels
-
         model = build_model(args.name)
         print(summary(model, (1, in_channels(model), args.size, args.size), depth=args.depth))
     return 0
