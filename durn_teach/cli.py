@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from durn_teach.models import list_models, summary
 
@@ -15,6 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("name", choices=list_models(), metavar="NAME", help=", ".join(list_models()))
     show.add_argument("--size", type=int, default=64, help="side of the square input (default 64)")
     show.add_argument("--depth", type=int, default=2, help="depth of nested modules to show")
+    commands.add_parser("data", add_help=False, help="list or fetch the paper's datasets (data --help)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["data"]:
+        from durn_teach.download import main as data_main
+
+        return data_main(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "list":
         print("\n".join(list_models()))
