@@ -31,6 +31,7 @@ from pathlib import Path
 import pooch
 
 ENV = "DURN_DATA"
+CHUNK = 1 << 16  # bytes read at a time: at most this much is lost when a transfer breaks
 RELEASE = "https://github.com/liu-vis/DualResidualNetworks"
 
 
@@ -171,14 +172,15 @@ def download(
                     tqdm(total=total, initial=start, unit="B", unit_scale=True, desc=dest.name,
                          disable=not progress) as bar,
                 ):
-                    for block in response.iter_content(chunk_size=1 << 20):
+                    for block in response.iter_content(chunk_size=CHUNK):
                         out.write(block)
                         bar.update(len(block))
             size = part.stat().st_size
             if total is not None and size < total:
                 raise DownloadError(f"connection closed at {size:,} of {total:,} bytes")
             break
-        except (requests.ConnectionError, requests.Timeout, DownloadError) as error:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                DownloadError) as error:
             size = part.stat().st_size if part.exists() else 0
             if attempt == retries:
                 raise DownloadError(
@@ -696,6 +698,8 @@ def fetch(
                 src.arrange(unpack(path, staging), root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if staging.parent.is_dir() and not any(staging.parent.iterdir()):
+            staging.parent.rmdir()
     if not from_archive and src.manual:
         print(instructions(src, root))
     report = src.check(root)
