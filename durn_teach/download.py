@@ -23,12 +23,16 @@ import os
 import re
 import shutil
 import tarfile
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pooch
+with warnings.catch_warnings():  # pooch imports tqdm.auto, which warns in notebooks without ipywidgets
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import pooch
+    from tqdm.auto import tqdm
 
 ENV = "DURN_DATA"
 CHUNK = 1 << 16  # bytes read at a time: at most this much is lost when a transfer breaks
@@ -136,7 +140,6 @@ def download(
     are resumed in this call; after that :class:`DownloadError` keeps the partial file for the next.
     """
     import requests
-    from tqdm.auto import tqdm
 
     dest = Path(dest)
     if dest.exists():

@@ -1,4 +1,4 @@
-"""One Dataset per dataset of the paper, reading its distributed layout with the paper's splits (Sec. 5)."""
+"""One Dataset per dataset of the paper, reading its distributed layout with the paper's splits."""
 
 from __future__ import annotations
 
