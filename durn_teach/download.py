@@ -143,7 +143,7 @@ def download(
 
     dest = Path(dest)
     if dest.exists():
-        verify(dest, sha256)
+        verify(dest, sha256, keep_aside=True)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -568,10 +568,9 @@ SOURCES: dict[str, Source] = {
         key="car", title="Car dataset", task="motion blur", folders=("CarDataset",),
         images="1151 test", size="unknown", licence="unknown",
         homepage=RELEASE,
-        archives=(Archive("the Car dataset (blurred/ and sharp/ folders)", page=RELEASE),),
+        archives=(Archive("the Car dataset (folders blurred/ and sharp/)"),),
         arrange=arrange_car, check=check_car,
-        notes="this project knows no official download location: use the copy named by the paper's "
-              "authors, with folders blurred/ and sharp/",
+        notes="the paper cites the dataset's source; pass its folders blurred/ and sharp/ (or an archive)",
     ),
     "reside": Source(
         key="reside", title="RESIDE ITS + SOTS indoor", task="haze", folders=("RESIDE",),
@@ -637,7 +636,9 @@ def instructions(src: Source, root: Path) -> str:
     """What the user does by hand for a dataset behind a page."""
     lines = [f"{src.title}: some archives must be fetched by hand (a login, a form or a cloud drive)."]
     for archive in src.archives:
-        if archive.url is None:
+        if archive.url is None and archive.page is None:
+            lines.append(f"  - {archive.filename}: this project knows no download location for it")
+        elif archive.url is None:
             lines.append(f"  - {archive.filename}: get it from {archive.page} (a web page to visit)")
     if src.notes:
         lines.append(f"  note: {src.notes}")
