@@ -23,14 +23,19 @@ import os
 import re
 import shutil
 import tarfile
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pooch
+with warnings.catch_warnings():  # pooch imports tqdm.auto, which warns in notebooks without ipywidgets
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import pooch
+    from tqdm.auto import tqdm
 
 ENV = "DURN_DATA"
+CHUNK = 1 << 16  # bytes read at a time: at most this much is lost when a transfer breaks
 RELEASE = "https://github.com/liu-vis/DualResidualNetworks"
 
 
@@ -135,11 +140,10 @@ def download(
     are resumed in this call; after that :class:`DownloadError` keeps the partial file for the next.
     """
     import requests
-    from tqdm.auto import tqdm
 
     dest = Path(dest)
     if dest.exists():
-        verify(dest, sha256)
+        verify(dest, sha256, keep_aside=True)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -171,14 +175,15 @@ def download(
                     tqdm(total=total, initial=start, unit="B", unit_scale=True, desc=dest.name,
                          disable=not progress) as bar,
                 ):
-                    for block in response.iter_content(chunk_size=1 << 20):
+                    for block in response.iter_content(chunk_size=CHUNK):
                         out.write(block)
                         bar.update(len(block))
             size = part.stat().st_size
             if total is not None and size < total:
                 raise DownloadError(f"connection closed at {size:,} of {total:,} bytes")
             break
-        except (requests.ConnectionError, requests.Timeout, DownloadError) as error:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                DownloadError) as error:
             size = part.stat().st_size if part.exists() else 0
             if attempt == retries:
                 raise DownloadError(
@@ -563,10 +568,9 @@ SOURCES: dict[str, Source] = {
         key="car", title="Car dataset", task="motion blur", folders=("CarDataset",),
         images="1151 test", size="unknown", licence="unknown",
         homepage=RELEASE,
-        archives=(Archive("the Car dataset (blurred/ and sharp/ folders)", page=RELEASE),),
+        archives=(Archive("the Car dataset (folders blurred/ and sharp/)"),),
         arrange=arrange_car, check=check_car,
-        notes="this project knows no official download location: use the copy named by the paper's "
-              "authors, with folders blurred/ and sharp/",
+        notes="the paper cites the dataset's source; pass its folders blurred/ and sharp/ (or an archive)",
     ),
     "reside": Source(
         key="reside", title="RESIDE ITS + SOTS indoor", task="haze", folders=("RESIDE",),
@@ -632,7 +636,9 @@ def instructions(src: Source, root: Path) -> str:
     """What the user does by hand for a dataset behind a page."""
     lines = [f"{src.title}: some archives must be fetched by hand (a login, a form or a cloud drive)."]
     for archive in src.archives:
-        if archive.url is None:
+        if archive.url is None and archive.page is None:
+            lines.append(f"  - {archive.filename}: this project knows no download location for it")
+        elif archive.url is None:
             lines.append(f"  - {archive.filename}: get it from {archive.page} (a web page to visit)")
     if src.notes:
         lines.append(f"  note: {src.notes}")
@@ -696,6 +702,8 @@ def fetch(
                 src.arrange(unpack(path, staging), root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if staging.parent.is_dir() and not any(staging.parent.iterdir()):
+            staging.parent.rmdir()
     if not from_archive and src.manual:
         print(instructions(src, root))
     report = src.check(root)

@@ -1,4 +1,7 @@
-"""The paper's training samples: crops, flips, Gaussian noise, variant draws, resizing (Sec. 5).
+# Collected by tools/collect.py from notebooks/10_datasets.md: edit the chapter, not this file.
+# tests/test_collect.py fails when the two differ.
+
+"""The paper's training samples: crops, flips, Gaussian noise, variant draws, resizing.
 
 Images are NumPy arrays, HxW (gray) or HxWxC (colour), float32 in [0, 1] unless said otherwise.
 Every random choice comes from the ``numpy.random.Generator`` passed in, so one seed fixes a
@@ -27,7 +30,7 @@ def random_crop(images: Sequence[np.ndarray], size: int, rng: np.random.Generato
 
 
 def random_flip(images: Sequence[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-    """Flip every image of a pair left-right with probability 1/2 (rain streaks, Sec. 5.5)."""
+    """Flip every image of a pair left-right with probability 1/2 (the rain-streak setting)."""
     if rng.random() < 0.5:
         return [image[:, ::-1] for image in images]
     return list(images)

@@ -32,7 +32,7 @@ DATASETS = {
     "reside": RESIDEIndoor, "dcpdn": DCPDN, "raindrop": RainDrop, "did-mdn": DIDMDN, "ddn": DDN,
 }
 
-# The paper's tasks (Sec. 5): the dataset each network trains on and those it is tested on.
+# The paper's tasks: the dataset each network trains on and those it is tested on.
 TASKS = {
     "gaussian-noise": ("bsd-gray", ("bsd-gray",)),
     "real-noise": ("polyu", ("polyu",)),

@@ -53,6 +53,7 @@ class PairedDataset(Dataset):
     it) with the paper's random choices; test splits give whole images, for the evaluation
     protocols. ``dataset[i]`` draws its random choices from torch's generator;
     ``make_loader(dataset, ..., seed=s)`` draws them from ``s``, whatever the number of workers.
+    ``limit`` keeps the first items of the split only (a quick run, a partial download).
     """
 
     title: ClassVar[str]  # the dataset's name in messages
@@ -63,7 +64,11 @@ class PairedDataset(Dataset):
     crop: ClassVar[int | None] = None  # the paper's training crop
 
     def __init__(
-        self, root: str | os.PathLike | None = None, split: str = "train", crop_size: int | None = None
+        self,
+        root: str | os.PathLike | None = None,
+        split: str = "train",
+        crop_size: int | None = None,
+        limit: int | None = None,
     ) -> None:
         if split not in self.splits:
             raise ValueError(f"unknown split {split!r} for {self.title}; valid: {', '.join(self.splits)}")
@@ -78,7 +83,7 @@ class PairedDataset(Dataset):
                 f"`python data_scripts/{self.key.replace('-', '_')}.py --root {self.root}` "
                 f"(or `durn-teach data fetch {self.key} --root {self.root}`)"
             )
-        self.items = self.build_items()
+        self.items = self.build_items()[:limit]
 
     def build_items(self) -> list[Item]:
         raise NotImplementedError

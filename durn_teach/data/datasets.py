@@ -1,4 +1,4 @@
-"""One Dataset per dataset of the paper, reading its distributed layout with the paper's splits (Sec. 5)."""
+"""One Dataset per dataset of the paper, reading its distributed layout with the paper's splits."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ class _GaussianDenoising(PairedDataset):
         crop_size: int | None = None,
         sigmas: Sequence[float] = PAPER_SIGMAS,
         sigma: float | None = None,
+        limit: int | None = None,
     ) -> None:
-        super().__init__(root, split, crop_size)
+        super().__init__(root, split, crop_size, limit)
         if not self.train and sigma is None:
             raise ValueError(f"{self.title} {split}: pass sigma=, the noise level to test (paper: 30/50/70)")
         self.sigmas, self.sigma = tuple(sigmas), sigma
@@ -158,8 +159,9 @@ class GoPro(PairedDataset):
         split: str = "train",
         crop_size: int | None = None,
         resize_to: tuple[int, int] | None = (640, 360),
+        limit: int | None = None,
     ) -> None:
-        super().__init__(root, split, crop_size)
+        super().__init__(root, split, crop_size, limit)
         self.resize_to = resize_to
 
     def build_items(self) -> list[Item]:
@@ -186,8 +188,8 @@ class CarDataset(GoPro):
     title, folder, key, splits, train_splits = "Car dataset", "CarDataset", "car", ("test",), ()
 
     def __init__(self, root: str | os.PathLike | None = None, split: str = "test",
-                 resize_to: tuple[int, int] | None = (360, 360)) -> None:
-        super().__init__(root, split, None, resize_to)
+                 resize_to: tuple[int, int] | None = (360, 360), limit: int | None = None) -> None:
+        super().__init__(root, split, None, resize_to, limit)
 
     def build_items(self) -> list[Item]:
         names = split_names(self.folder, self.split)
@@ -299,8 +301,8 @@ class RainDrop(PairedDataset):
     title, folder, key, splits, crop = "RainDrop", "RainDrop", "raindrop", ("train", "test_a", "test_b"), 256
 
     def __init__(self, root: str | os.PathLike | None = None, split: str = "train",
-                 crop_size: int | None = None, bgr: bool = True) -> None:
-        super().__init__(root, split, crop_size)
+                 crop_size: int | None = None, bgr: bool = True, limit: int | None = None) -> None:
+        super().__init__(root, split, crop_size, limit)
         self.bgr = bgr
 
     def build_items(self) -> list[Item]:
