@@ -10,7 +10,8 @@ and two processes with half the batch each see together what one process sees.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,21 @@ from durn_teach.train.presets import Preset
 VALIDATION_IMAGE = {1: "camera", 3: "coffee"}
 VALIDATION_SPLIT = {"polyu": "test1", "raindrop": "test_a"}
 VALIDATION_IMAGES = 4
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed Python's, NumPy's and torch's global generators for a block, then put them back."""
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.random.default_generator.manual_seed(seed)  # the CPU generator only
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
 
 
 class SeededSamples(Dataset):
@@ -42,16 +58,8 @@ class SeededSamples(Dataset):
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         index, seed = key
-        states = random.getstate(), np.random.get_state(), torch.get_rng_state()
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
-        torch.manual_seed(seed)
-        try:
+        with seeded(seed):
             sample = self.dataset[index]
-        finally:
-            random.setstate(states[0])
-            np.random.set_state(states[1])
-            torch.set_rng_state(states[2])
         if torch.is_tensor(sample):  # a dataset of clean images only (the Gaussian setting)
             return sample, sample
         return sample[0], sample[1]
