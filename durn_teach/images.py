@@ -33,11 +33,11 @@ def read_image(path: str | Path, channels: int | None = None) -> ImageFile:
         raise ValueError(f"channels must be 1 or 3, got {channels!r}")
     try:
         image = Image.open(path)
+        rawmode = image.tile[0][3] if image.tile and isinstance(image.tile[0][3], str) else ""
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValueError(f"{path} is not an image file Pillow can read: {error}") from None
-    rawmode = image.tile[0][3] if image.tile and isinstance(image.tile[0][3], str) else ""
-    if ";16" in rawmode and image.mode in ("RGB", "RGBA") or image.mode in ("RGB;16", "RGBA;16"):
+    if ";16" in rawmode and image.mode in ("RGB", "RGBA"):
         raise ValueError(
             f"{path} is a 16-bit colour image, which Pillow reads only at 8 bits; convert it to 8 bits "
             f"per channel first (16-bit gray images are read as they are)"
