@@ -50,8 +50,8 @@ def by_hand(offset: int) -> tuple[float, float]:
 def test_a_known_pair_gives_the_hand_computed_numbers(protocol, channels):
     # Offsets 10.5 and 5.5 truncate to 10 and 5 levels: the protocol casts by truncation.
     sigma = 50 if protocol == "bsd-gray" else None
-    result = evaluate(Identity(channels), protocol, sigma=sigma, dataset=constant_pairs(channels, (10.5, 5.5)),
-                      progress=False)
+    pairs = constant_pairs(channels, (10.5, 5.5))
+    result = evaluate(Identity(channels), protocol, sigma=sigma, dataset=pairs, progress=False)
     (psnr10, ssim10), (psnr5, ssim5) = by_hand(10), by_hand(5)
     assert [r["name"] for r in result["rows"]] == ["pair0", "pair1"]
     assert result["rows"][0]["psnr"] == pytest.approx(psnr10, abs=1e-9)  # 28.1308 dB
@@ -90,7 +90,8 @@ def test_table_csv_and_saved_images(tmp_path):
     assert result["images"] == 2 and result["published"] == (28.49, 0.8158)
     table = format_table(result)
     assert "camera (synthetic)" in table and "published (paper)     28.49  0.8158" in table
-    rows = list(csv.reader(open(write_csv(result, tmp_path / "r.csv"))))
+    with open(write_csv(result, tmp_path / "r.csv")) as file:
+        rows = list(csv.reader(file))
     assert rows[0] == ["protocol", "sigma", "image", "psnr", "ssim"] and rows[3][2] == "mean"
     assert float(rows[3][3]) == pytest.approx(result["psnr"], abs=1e-4)
     saved = sorted(p.name for p in (tmp_path / "out").iterdir())

@@ -22,10 +22,10 @@ from durn_teach.train import (
     get_preset,
     list_presets,
     load_checkpoint,
+    loop,
     pick_device,
 )
 from durn_teach.train import checkpoint as checkpoint_module
-from durn_teach.train import loop
 from durn_teach.train.data import epoch_batches
 
 # The paper's training table (reference: the release's training scripts), field by field.
@@ -193,7 +193,8 @@ def test_a_training_checkpoint_loads_as_the_network_and_as_init(tmp_path):
     with pytest.raises(ValueError, match="fine-tunes the weights of 'raindrop-stage1': pass init=PATH"):
         fit(get_preset("raindrop-stage2"), tmp_path / "b", dataset=Crops(channels=3), device="cpu")
     second = run(tmp_path / "c", preset, max_steps=0, init=tmp_path / "a" / "last.pt")
-    assert torch.equal(second.model.state_dict()["conv1.conv2d.weight"], payload["model"]["conv1.conv2d.weight"])
+    weight = payload["model"]["conv1.conv2d.weight"]
+    assert torch.equal(second.model.state_dict()["conv1.conv2d.weight"], weight)
 
 
 def test_resume_refuses_another_network_setting_or_format(uninterrupted, tmp_path):

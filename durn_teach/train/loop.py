@@ -108,6 +108,15 @@ class TrainLog:
         self.write(kept, mode="w")
 
 
+def read_log(out: str | Path) -> list[dict[str, Any]]:
+    """The records of the run in ``out`` (its ``log.jsonl`` or ``log.csv``)."""
+    out = Path(out)
+    for fmt in ("jsonl", "csv"):
+        if (out / f"log.{fmt}").exists():
+            return TrainLog(out, fmt).read()
+    raise FileNotFoundError(f"no log.jsonl or log.csv in {out}")
+
+
 def plot_curves(records: list[dict[str, Any]], title: str = "") -> Any:
     """A matplotlib Figure of the training loss per step and the validation PSNR per epoch."""
     from matplotlib.figure import Figure
