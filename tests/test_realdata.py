@@ -1,7 +1,7 @@
 """Optional: the BSD68, Set12, Train400 and PolyU loaders over real images under $DURN_DATA.
 
 Marked ``realdata``; each test is skipped, saying why, where its folder is absent. On a
-development machine: ``DURN_DATA=../shared/datasets pytest -m realdata``.
+development machine: ``DURN_DATA=<the datasets folder> pytest -m realdata``.
 """
 
 from __future__ import annotations
