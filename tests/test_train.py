@@ -283,3 +283,21 @@ def test_two_processes_with_gloo_equal_one_with_the_same_global_batch(tmp_path):
         torch.testing.assert_close(two[key], one[key], rtol=1e-5, atol=1e-6)
     log = [json.loads(line) for line in (tmp_path / "two" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if r["kind"] == "step"] == [1, 2, 3], "rank 0 alone writes the log"
+
+
+@pytest.mark.parametrize("name", list(PAPER))
+def test_quick_presets_fall_back_to_builtin_images(name, tmp_path):
+    from durn_teach.train.data import SeededSamples, training_data
+
+    preset = get_preset(name, quick=True)
+    channels = 1 if preset.network == "DuRN-P" else 3
+    train, val, description = training_data(preset, channels, root=tmp_path)  # no dataset here
+    assert "synthetic" in description and len(train) == preset.epoch_size
+    degraded, clean = SeededSamples(train)[(3, 7)]
+    assert degraded.shape == clean.shape == (channels, preset.crop, preset.crop)
+    assert torch.equal(SeededSamples(train)[(3, 7)][0], degraded), "a sample is fixed by its seed"
+    assert not torch.equal(degraded, clean)
+    val_degraded, val_clean = val[0]
+    assert val_clean.shape[0] == channels and min(val_clean.shape[1:]) >= 64
+    with pytest.raises(FileNotFoundError, match="add --quick"):
+        training_data(get_preset(name), channels, root=tmp_path)

@@ -135,7 +135,23 @@ def builtin_data(preset: Preset, channels: int, split: str = "train") -> Dataset
     size = preset.epoch_size or 4 * len(names)
     repeats = -(-size // len(names))
     images = BuiltinImages(names, channels, crop_size=preset.crop, degrade=degrade, repeats=repeats)
-    return Subset(images, range(size))
+    return Subset(_Flipped(images) if preset.hflip else images, range(size))
+
+
+class _Flipped(Dataset):
+    """Each pair flipped left-right with probability 1/2 (the rain-streak setting, Sec. 5.5)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
+        degraded, clean, *rest = self.dataset[index]
+        if torch.rand(()) < 0.5:
+            degraded, clean = degraded.flip(-1), clean.flip(-1)
+        return degraded, clean, *rest
 
 
 class _CentreCrop(Dataset):

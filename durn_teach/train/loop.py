@@ -225,6 +225,8 @@ def fit(
     if replicas > 1 and (device is None or device == "auto") and torch.cuda.is_available():
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"
     device = pick_device(device)
+    if replicas > 1 and device.type == "cuda" and device.index is None:  # one GPU per process
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
     if device.type == "cuda":
         torch.cuda.set_device(device)
     amp = device.type == "cuda" if amp is None else amp

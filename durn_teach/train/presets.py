@@ -22,8 +22,12 @@ LossName = Literal["l2", "ssim_l1", "l1"]
 class Preset:
     """One training setting: everything the loop needs to reproduce it.
 
-    ``model_options`` go to ``build_model`` (for instance ``{"in_channels": 3}``) and
-    ``data_options`` to the dataset; both are empty in the paper's settings.
+    ``sigmas`` and ``local_steps`` are applied by the loop (fresh noise, several steps per
+    batch); ``hflip`` and ``resize`` by the data (``durn_teach.data``'s DID-MDN and DDN flip
+    their training crops, GoPro resizes; the built-in stand-ins flip too). ``init`` names the
+    preset whose weights this one starts from. ``model_options`` go to ``build_model`` (for
+    instance ``{"in_channels": 3}``) and ``data_options`` to the dataset; both are empty in the
+    paper's settings.
     """
 
     name: str
@@ -220,7 +224,8 @@ def raindrop_stage2(quick: bool = False) -> Preset:
     learning rate, loss 1.1*L1, starting from the weights of ``raindrop-stage1`` (give them
     with ``init=`` or ``--init PATH``).
 
-    Quick: batch 2, 64x64 crops, 8 crops an epoch, 5 epochs.
+    Quick: batch 2, 64x64 crops, 8 crops an epoch, 5 epochs; without ``init`` it starts from
+    scratch (a quick run needs no first stage).
     """
     preset = Preset(
         name="raindrop-stage2", task="raindrops", network="DuRN-S-P", data="raindrop",
