@@ -120,6 +120,7 @@ def read_log(out: str | Path) -> list[dict[str, Any]]:
 def plot_curves(records: list[dict[str, Any]], title: str = "") -> Any:
     """A matplotlib Figure of the training loss per step and the validation PSNR per epoch."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     steps = [r for r in records if r["kind"] == "step"]
     validated = [r for r in records if r["kind"] == "epoch" and "psnr" in r]
@@ -134,9 +135,10 @@ def plot_curves(records: list[dict[str, Any]], title: str = "") -> Any:
             smooth = np.convolve(y, np.ones(window) / window, mode="valid")
             loss_axes.plot(x[window - 1 :], smooth, lw=1.8, label=f"mean of {window}")
         loss_axes.legend()
-    loss_axes.set(xlabel="step", ylabel="training loss", title="loss")
+    loss_axes.set(xlabel="step", ylabel="training loss", title="loss", yscale="log")
     if validated:
         psnr_axes.plot([r["epoch"] for r in validated], [r["psnr"] for r in validated], "o-")
+        psnr_axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     psnr_axes.set(xlabel="epoch", ylabel="PSNR (dB)", title="validation PSNR")
     if title:
         figure.suptitle(title)
