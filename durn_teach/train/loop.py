@@ -367,7 +367,7 @@ def fit(
             if stopped:
                 break
             with warnings.catch_warnings():  # resumed at an epoch's end: no step taken since
-                warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step()`")
+                warnings.filterwarnings("ignore", r"Detected call of `lr_scheduler\.step\(\)`")
                 scheduler.step()
             position = {"epoch": epoch + 1, "batch": 0, "repeat": 0}
             if main:
