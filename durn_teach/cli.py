@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import inspect
+import os
+import sys
 
 from durn_teach.models import build_model, in_channels, list_models, summary
 
+EXAMPLES = {
+    "train": """examples:
+  durn-teach train gaussian-gray --quick                 # minutes on a CPU, built-in images
+  durn-teach train gaussian-gray --data-root ~/data      # the paper's setting, exactly
+  durn-teach train gaussian-gray --out runs/g --resume   # continue a stopped run where it stopped
+  durn-teach train raindrop-stage2 --init runs/raindrop-stage1/model.pt
+  torchrun --nproc_per_node 4 -m durn_teach train motion-blur   # several GPUs""",
+    "evaluate": """examples:
+  durn-teach evaluate bsd-gray --sigma 50 --weights DuRN_P_model.pt --data-root ~/data
+  durn-teach evaluate sots-indoor --weights DuRN_US_model.pt --csv sots.csv --save-dir restored/
+  durn-teach evaluate bsd-gray --sigma 50 --weights runs/gaussian-gray-quick/model.pt --builtin""",
+    "restore": """examples:
+  durn-teach restore photo.jpg clean.png --model DuRN-P-no-norm --weights DuRN_P_no_norm_model.pt
+  durn-teach restore noisy.png clean.png --model DuRN-P --weights DuRN_P_model.pt --tile 512""",
+}
 
-def main(argv: list[str] | None = None) -> int:
+
+def _subparser(commands: argparse._SubParsersAction, name: str, help: str, **options
+               ) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=help, description=help, epilog=EXAMPLES.get(name),
+                               formatter_class=argparse.RawDescriptionHelpFormatter, **options)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from durn_teach.evaluate import PROTOCOLS
+    from durn_teach.train.presets import list_presets
+
     parser = argparse.ArgumentParser(prog="durn-teach", description="Dual Residual Networks, taught.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the networks")
@@ -15,10 +43,148 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("name", choices=list_models(), metavar="NAME", help=", ".join(list_models()))
     show.add_argument("--size", type=int, default=64, help="side of the square input (default 64)")
     show.add_argument("--depth", type=int, default=2, help="depth of nested modules to show")
-    args = parser.parse_args(argv)
+    commands.add_parser("data", add_help=False, help="list or fetch the paper's datasets (data --help)")
+
+    train = _subparser(commands, "train", "train a network with one of the paper's settings")
+    train.add_argument("preset", metavar="PRESET", help="one of: " + ", ".join(list_presets()))
+    train.add_argument("--quick", action="store_true", help="the quick scale (minutes)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    train.add_argument("--out", help="folder for checkpoints, logs and curves (default runs/PRESET[-quick]); "
+                       "in Colab a Google Drive folder keeps them across disconnections")
+    train.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:N, mps")
+    train.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
+    train.add_argument("--data", help="another training set for the preset (rain-streak: ddn)")
+    train.add_argument("--init", help="start from these weights (raindrop-stage2: the first stage's)")
+    train.add_argument("--seed", type=int, default=0, help="the seed that fixes the run (default 0)")
+    train.add_argument("--epochs", type=int, help="change the number of epochs")
+    train.add_argument("--max-steps", type=int, help="stop after this many steps (with a checkpoint)")
+    train.add_argument("--save-every", type=int, help="also write last.pt every N steps")
+    train.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0)")
+    train.add_argument("--log-format", choices=("jsonl", "csv"), default="jsonl", help="JSON lines or CSV")
+    train.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    evaluate = _subparser(commands, "evaluate", "score a network with the paper's test protocol",
+                          aliases=["eval"])
+    evaluate.add_argument("protocol", metavar="PROTOCOL", help="one of: " + ", ".join(PROTOCOLS))
+    evaluate.add_argument("--weights", "--checkpoint", required=True,
+                          help="the authors' *_model.pt or a durn-teach checkpoint")
+    evaluate.add_argument("--model", help="the network (default: the one the protocol tests)")
+    evaluate.add_argument("--sigma", type=float, help="noise level of the Gaussian protocols (30, 50, 70)")
+    evaluate.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
+    evaluate.add_argument("--builtin", action="store_true",
+                          help="use built-in photographs with a synthetic degradation instead of the dataset")
+    evaluate.add_argument("--limit", type=int, help="only the first N test images")
+    evaluate.add_argument("--csv", help="write the per-image table to this CSV file")
+    evaluate.add_argument("--save-dir", help="save the restored images (8-bit PNG) here")
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    evaluate.add_argument("--tile", type=int, help="restore in tiles of this size (pixels)")
+
+    restore = _subparser(commands, "restore", "restore an image file with a network")
+    restore.add_argument("input", metavar="IN", help="the image to restore (PNG, JPEG, TIFF, ...)")
+    restore.add_argument("output", metavar="OUT", help="where to write the result (.png, .jpg, .tif, ...)")
+    restore.add_argument("--model", required=True, choices=list_models(), metavar="NAME",
+                         help=", ".join(list_models()))
+    restore.add_argument("--weights", "--checkpoint", required=True,
+                         help="the authors' *_model.pt or a durn-teach checkpoint")
+    restore.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    restore.add_argument("--tile", type=int, help="restore in overlapping tiles of this size (large images)")
+    restore.add_argument("--overlap", type=int, help="overlap of the tiles in pixels")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["data"]:
+        from durn_teach.download import main as data_main
+
+        return data_main(argv[1:])
+    args = build_parser().parse_args(argv)
     if args.command == "list":
         print("\n".join(list_models()))
     elif args.command == "summary":
         model = build_model(args.name)
         print(summary(model, (1, in_channels(model), args.size, args.size), depth=args.depth))
+    else:
+        from durn_teach.models import CheckpointError
+        from durn_teach.train import NonFiniteLoss, ResumeError
+
+        run = {"train": _train, "evaluate": _evaluate, "eval": _evaluate, "restore": _restore}[args.command]
+        try:
+            run(args)
+        except (ValueError, TypeError, FileNotFoundError, FileExistsError, CheckpointError, ResumeError,
+                NonFiniteLoss, OSError) as error:
+            print(f"durn-teach {args.command}: error: {error}", file=sys.stderr)
+            return 2
     return 0
+
+
+def _train(args: argparse.Namespace) -> None:
+    import torch.distributed as dist
+
+    from durn_teach.train import fit, get_preset
+
+    changes = {k: v for k, v in (("data", args.data), ("epochs", args.epochs)) if v is not None}
+    preset = get_preset(args.preset, quick=args.quick, **changes)
+    out = args.out or os.path.join("runs", preset.name + ("-quick" if preset.quick else ""))
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed and not dist.is_initialized():
+        import torch
+
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    rank = dist.get_rank() if distributed else 0
+    try:
+        result = fit(
+            preset, out, data_root=args.data_root, device=args.device, seed=args.seed, resume=args.resume,
+            init=args.init, amp=False if args.no_amp else None, num_workers=args.workers,
+            max_steps=args.max_steps, save_every=args.save_every, log_format=args.log_format,
+            progress=not args.no_progress,
+        )
+    finally:
+        if distributed:
+            dist.destroy_process_group()
+    if rank == 0:
+        done = "finished" if result.epoch >= preset.epochs else "stopped (continue with --resume)"
+        print(f"{preset.name}: {result.step} steps, {result.epoch} epochs, {done}; written to {out}")
+
+
+def _load(name: str, weights: str, device: str):
+    from durn_teach.models import load_pretrained
+    from durn_teach.train import pick_device
+
+    return load_pretrained(name, weights, map_location=pick_device(device))
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from durn_teach.evaluate import BuiltinTestSet, evaluate, format_table, get_protocol, write_csv
+
+    protocol = get_protocol(args.protocol, args.sigma)
+    name = args.model or protocol.network
+    if name not in list_models():
+        raise ValueError(f"unknown network {name!r}; the networks are: {', '.join(list_models())}")
+    model = _load(name, args.weights, args.device)
+    dataset = BuiltinTestSet(protocol, args.sigma) if args.builtin else None
+    result = evaluate(model, protocol, sigma=args.sigma, root=args.data_root, dataset=dataset,
+                      limit=args.limit, save_dir=args.save_dir, tile=args.tile)
+    if args.builtin:
+        print("built-in photographs with a synthetic degradation: not the paper's test set")
+    print(format_table(result))
+    if args.csv:
+        print(f"wrote {write_csv(result, args.csv)}")
+
+
+def _restore(args: argparse.Namespace) -> None:
+    from durn_teach.images import read_image, write_image
+    from durn_teach.inference import restore
+    from durn_teach.models import in_channels
+
+    model = _load(args.model, args.weights, args.device)
+    image = read_image(args.input, channels=in_channels(model))
+    options = {"tile": args.tile, "overlap": args.overlap}
+    accepted = inspect.signature(restore).parameters
+    for key, value in options.items():
+        if value is not None and key not in accepted:
+            raise ValueError(f"this durn_teach.restore does not take --{key}; leave it out")
+    restored = restore(model, image.pixels, **{k: v for k, v in options.items() if v is not None})
+    write_image(args.output, restored, image.alpha, image.bits)
+    print(f"wrote {args.output} ({restored.shape[1]}x{restored.shape[0]}, {args.model})")

@@ -1,0 +1,11 @@
+"""List the paper's datasets: images, size, how each is fetched, licence, and status under the data root.
+
+    python data_scripts/list_datasets.py [--root DIR]
+"""
+
+import sys
+
+from durn_teach.download import main
+
+if __name__ == "__main__":
+    sys.exit(main(["list", *sys.argv[1:]], prog="list_datasets.py"))

@@ -1,0 +1,773 @@
+"""Fetch the paper's nine datasets and arrange them into the layouts ``durn_teach.data`` reads.
+
+Each dataset has one entry in :data:`SOURCES`: where its archives come from, their SHA-256 where
+one is recorded, and how the unpacked files are arranged under the data root. Archives that can
+be fetched without a login are downloaded over HTTP with a progress bar, resumed where a transfer
+was interrupted (HTTP ``Range``), written under ``<name>.part`` until complete and verified, and
+hashed with pooch. Archives behind a form, a login or a cloud drive are fetched by the user from
+the page printed by the script and handed over with ``--from-archive PATH``.
+
+No SHA-256 is recorded yet for any archive: the project has not been able to download them from
+their official sources. The scripts say so, print the SHA-256 they computed, and take
+``--sha256`` to pin one; a mismatch is an error and the bad file is kept aside, never used.
+
+    durn-teach data list                      # every dataset: size, licence, status
+    durn-teach data fetch bsd-gray            # download, verify, unpack, arrange
+    durn-teach data fetch gopro --from-archive ~/Downloads/GOPRO_Large.zip
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import tarfile
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+with warnings.catch_warnings():  # pooch imports tqdm.auto, which warns in notebooks without ipywidgets
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import pooch
+    from tqdm.auto import tqdm
+
+ENV = "DURN_DATA"
+CHUNK = 1 << 16  # bytes read at a time: at most this much is lost when a transfer breaks
+RELEASE = "https://github.com/liu-vis/DualResidualNetworks"
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """The data root: ``root`` if given, else ``$DURN_DATA``, else ``durn-teach/data`` in the user's cache."""
+    if root is not None and str(root) != "":
+        return Path(root).expanduser()
+    if os.environ.get(ENV):
+        return Path(os.environ[ENV]).expanduser()
+    return Path(pooch.os_cache("durn-teach")) / "data"
+
+
+class DownloadError(RuntimeError):
+    """A transfer that could not be completed; its partial file is kept for the next attempt."""
+
+
+class ChecksumError(RuntimeError):
+    """An archive whose SHA-256 differs from the expected one."""
+
+
+@dataclass(frozen=True)
+class Archive:
+    """One archive of a dataset: its file name, where to get it, and its SHA-256 if one is recorded."""
+
+    filename: str
+    url: str | None = None  # a direct download; None when the archive is behind a page
+    sha256: str | None = None  # None: no published checksum recorded
+    page: str | None = None  # the page where the user gets it by hand
+
+
+@dataclass(frozen=True)
+class Source:
+    """A dataset of the paper: its archives, folders under the data root, size, licence, notes."""
+
+    key: str
+    title: str
+    task: str
+    folders: tuple[str, ...]
+    images: str
+    size: str
+    licence: str
+    homepage: str
+    archives: tuple[Archive, ...]
+    arrange: Callable[[Path, Path], None]  # (unpacked tree, data root): place the files
+    check: Callable[[Path], list[tuple[str, bool | None]]]  # data root -> what is in place
+    notes: str = ""
+
+    @property
+    def manual(self) -> bool:
+        return any(archive.url is None for archive in self.archives)
+
+
+# --------------------------------------------------------------------------------------------
+# Download, verify, unpack
+# --------------------------------------------------------------------------------------------
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, computed by pooch."""
+    return pooch.file_hash(str(path), alg="sha256")
+
+
+def verify(path: Path, expected: str | None, *, keep_aside: bool = False) -> str:
+    """Check ``path`` against ``expected`` (hex SHA-256); return the computed digest.
+
+    With ``expected`` None the digest is only reported. On a mismatch the file is renamed to
+    ``<name>.rejected`` when ``keep_aside`` (a file this package downloaded) and left where it is
+    otherwise (the user's own file); it is never used either way.
+    """
+    digest = sha256_of(path)
+    if expected is None:
+        print(f"  {path.name}: no published checksum recorded; computed SHA-256 is {digest}")
+        print("  pass --sha256 to pin it (see the dataset's page for an official value)")
+        return digest
+    if digest.lower() != expected.lower():
+        where = path
+        if keep_aside:
+            where = path.with_name(path.name.removesuffix(".part") + ".rejected")
+            os.replace(path, where)
+        raise ChecksumError(
+            f"{path.name}: SHA-256 mismatch: expected {expected.lower()}, got {digest}; "
+            f"the file is not used (kept aside as {where})"
+        )
+    print(f"  {path.name}: SHA-256 verified ({digest})")
+    return digest
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    sha256: str | None = None,
+    retries: int = 3,
+    timeout: float = 60.0,
+    progress: bool = True,
+) -> Path:
+    """Download ``url`` to ``dest``, resuming an interrupted transfer, then verify it.
+
+    The bytes go to ``dest`` + ``.part`` until the transfer is complete and the checksum holds, so
+    a partial file never has the final name. A ``.part`` left by an earlier attempt is resumed with
+    an HTTP ``Range`` request (from zero if the server ignores it). Up to ``retries`` interruptions
+    are resumed in this call; after that :class:`DownloadError` keeps the partial file for the next.
+    """
+    import requests
+
+    dest = Path(dest)
+    if dest.exists():
+        verify(dest, sha256, keep_aside=True)
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    for attempt in range(retries + 1):
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Accept-Encoding": "identity"}
+        if have:
+            headers["Range"] = f"bytes={have}-"
+        try:
+            with requests.get(url, headers=headers, stream=True, timeout=timeout) as response:
+                if response.status_code == 416:  # nothing left to send: the part may be whole
+                    total = response.headers.get("Content-Range", "").rpartition("/")[2]
+                    if total.isdigit() and int(total) == have:
+                        break
+                    part.unlink()
+                    continue
+                response.raise_for_status()
+                resumed = response.status_code == 206 and response.headers.get(
+                    "Content-Range", ""
+                ).startswith(f"bytes {have}-")
+                start = have if resumed else 0
+                length = response.headers.get("Content-Length")
+                total = start + int(length) if length is not None else None
+                if have:
+                    print(f"  resuming {dest.name} at {start:,} bytes" if resumed else
+                          f"  {dest.name}: the server does not resume; starting again")
+                with (
+                    open(part, "ab" if resumed else "wb") as out,
+                    tqdm(total=total, initial=start, unit="B", unit_scale=True, desc=dest.name,
+                         disable=not progress) as bar,
+                ):
+                    for block in response.iter_content(chunk_size=CHUNK):
+                        out.write(block)
+                        bar.update(len(block))
+            size = part.stat().st_size
+            if total is not None and size < total:
+                raise DownloadError(f"connection closed at {size:,} of {total:,} bytes")
+            break
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                DownloadError) as error:
+            size = part.stat().st_size if part.exists() else 0
+            if attempt == retries:
+                raise DownloadError(
+                    f"download of {url} interrupted at {size:,} bytes ({error}); the partial file "
+                    f"{part} is kept: run the same command again to resume"
+                ) from error
+            print(f"  interrupted at {size:,} bytes ({error}); resuming")
+    verify(part, sha256, keep_aside=True)
+    os.replace(part, dest)
+    return dest
+
+
+def _safe_target(base: Path, name: str) -> Path:
+    target = (base / name).resolve()
+    if not target.is_relative_to(base.resolve()):
+        raise ValueError(f"archive member {name!r} would be written outside {base}")
+    return target
+
+
+def unpack(archive: Path, into: Path) -> Path:
+    """Unpack a zip or tar archive into ``into`` (refusing members that point outside it)."""
+    into.mkdir(parents=True, exist_ok=True)
+    name = archive.name.lower()
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                _safe_target(into, member)
+            zf.extractall(into)
+    elif name.endswith((".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")):
+        with tarfile.open(archive) as tf:
+            for member in tf.getmembers():
+                _safe_target(into, member.name)
+            if hasattr(tarfile, "data_filter"):
+                tf.extractall(into, filter="data")
+            else:  # pragma: no cover - Python without extraction filters
+                tf.extractall(into)
+    else:
+        raise ValueError(
+            f"cannot unpack {archive}: expected a .zip, .tar, .tgz, .tar.gz, .tar.bz2 or .tar.xz "
+            "archive; unpack it yourself and pass the folder to --from-archive"
+        )
+    return into
+
+
+# --------------------------------------------------------------------------------------------
+# Arranging unpacked files into the layouts the loaders read, and checking them
+# --------------------------------------------------------------------------------------------
+
+# One line of a check: what was counted, and whether it is complete (None: for information).
+Line = tuple[str, bool | None]
+
+
+def _files(tree: Path) -> Iterator[Path]:
+    for path in sorted(tree.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            yield path
+
+
+def _place(source: Path, target: Path) -> None:
+    """Put one file at its place in the layout: moved out of our staging folder, copied otherwise
+    (a folder the user passed stays intact); converted where the layout names another format."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.suffix.lower() != target.suffix.lower():  # e.g. a .jpg where the layout names .png
+        from PIL import Image
+
+        with Image.open(source) as image:
+            image.save(target)
+    elif ".staging" in source.parts:
+        shutil.move(source, target)
+    else:
+        shutil.copy2(source, target)
+
+
+def _count(folder: str, split: str, present: Callable[[str], bool]) -> Line:
+    from durn_teach.data import split_names
+
+    names = split_names(folder, split)
+    found = sum(present(name) for name in names)
+    return f"{folder} {split}: {found} of {len(names)} images in place", found == len(names)
+
+
+def arrange_bsd_gray(tree: Path, root: Path) -> None:
+    """BSDS500 ``.../images/{train,val,test}/<id>.jpg`` -> ``BSD_gray/{train_and_val,test}/<id>.png``.
+
+    The release's gray PNGs were made by a conversion the authors did not publish; this one uses
+    PIL's ITU-R 601-2 luma, so gray levels may differ slightly from theirs.
+    """
+    from PIL import Image
+
+    for path in _files(tree):
+        if path.suffix.lower() == ".jpg" and path.parent.name in ("train", "val", "test"):
+            folder = "test" if path.parent.name == "test" else "train_and_val"
+            target = root / "BSD_gray" / folder / f"{path.stem}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with Image.open(path) as image:
+                image.convert("L").save(target)
+
+
+def check_bsd_gray(root: Path) -> list[Line]:
+    out = root / "BSD_gray"
+    return [_count("BSD_gray", "train", lambda n: (out / "train_and_val" / n).is_file()),
+            _count("BSD_gray", "test", lambda n: (out / "test" / n).is_file())]
+
+
+DNCNN_SETS = {"BSD68": 68, "Set12": 12, "Train400": 400}
+
+
+def arrange_dncnn_sets(tree: Path, root: Path) -> None:
+    """DnCNN's ``testsets/{BSD68,Set12}``, ``.../Train400`` -> ``BSD68/``, ``Set12/``, ``Train400/``."""
+    for path in _files(tree):
+        if path.parent.name in DNCNN_SETS and path.suffix.lower() == ".png":
+            _place(path, root / path.parent.name / path.name)
+
+
+def check_dncnn_sets(root: Path) -> list[Line]:
+    lines = []
+    for name, expected in DNCNN_SETS.items():
+        found = len(list((root / name).glob("*.png"))) if (root / name).is_dir() else 0
+        lines.append((f"{name}: {found} of {expected} images in place", found == expected))
+    return lines
+
+
+POLYU_CAMERAS = {"Canon5D2": "Canon5D2", "Canon80D": "Canon80D", "Canon600D": "Canon600",
+                 "NikonD800": "Nikon800", "Sony": "SonyA7II"}
+POLYU_SCENES = {"planandsofa": "plaso"}
+POLYU_CROP = re.compile(r"^([A-Za-z0-9]+)_[^_]+_[^_]+_[^_]+_([A-Za-z]+)_+(\d+)_(real|mean)\.JPG$")
+POLYU_FULL = re.compile(r"^(.+)_(Real|mean)\.JPG$")
+
+
+def polyu_scene(crop_name: str) -> str:
+    """The release's scene name (``Nikon800_plant``) of an official 512x512 crop's file name."""
+    match = POLYU_CROP.match(crop_name)
+    if match is None or match.group(1) not in POLYU_CAMERAS:
+        raise ValueError(
+            f"{crop_name!r} is not a PolyU crop name such as 'NikonD800_6-3_125_5000_plant_10_real.JPG' "
+            "(camera_aperture_shutter_iso_scene_k_real|mean.JPG)"
+        )
+    scene = match.group(2)
+    return f"{POLYU_CAMERAS[match.group(1)]}_{POLYU_SCENES.get(scene, scene[:5])}"
+
+
+def _polyu_scenes() -> set[str]:
+    from durn_teach.data import split_names
+
+    return {n.removesuffix("_mean.JPG") for s in ("train", "test") for n in split_names("RealNoiseHKPoly", s)}
+
+
+def arrange_polyu(tree: Path, root: Path) -> None:
+    """PolyU: the full-size ``<scene>_{Real,mean}.JPG`` -> ``RealNoiseHKPoly/OriginalImages/``; the
+    official crops ``*_<k>_{real,mean}.JPG`` -> ``PolyU_cropped/``; the release's own crops
+    ``*_{real,mean}.PNG`` (a folder ``test1``) -> ``RealNoiseHKPoly/test1/``."""
+    scenes = _polyu_scenes()
+    for path in _files(tree):
+        full = POLYU_FULL.match(path.name)
+        if POLYU_CROP.match(path.name):
+            _place(path, root / "PolyU_cropped" / path.name)
+        elif full and full.group(1) in scenes:
+            _place(path, root / "RealNoiseHKPoly" / "OriginalImages" / path.name)
+        elif path.suffix == ".PNG" and path.parent.name == "test1":
+            _place(path, root / "RealNoiseHKPoly" / "test1" / path.name)
+
+
+def check_polyu(root: Path) -> list[Line]:
+    crops = root / "PolyU_cropped"
+    found = len(list(crops.glob("*.JPG"))) if crops.is_dir() else 0
+    originals = root / "RealNoiseHKPoly" / "OriginalImages"
+    test1 = root / "RealNoiseHKPoly" / "test1"
+
+    def whole(name: str) -> bool:
+        return (originals / name).is_file() and (originals / name.replace("_mean.", "_Real.")).is_file()
+
+    return [
+        (f"PolyU_cropped: {found} of 200 files (100 official crops) in place", found == 200),
+        _count("RealNoiseHKPoly", "train", whole),
+        _count("RealNoiseHKPoly", "test", whole),
+        (f"RealNoiseHKPoly test1 (the release's own crops, optional): "
+         f"{len(list(test1.glob('*.PNG'))) if test1.is_dir() else 0} files", None),
+    ]
+
+
+def arrange_gopro(tree: Path, root: Path) -> None:
+    """GOPRO_Large ``{train,test}/<sequence>/{blur,sharp}/<frame>.png`` -> ``GoPro/`` (same layout)."""
+    for path in _files(tree):
+        parts = path.parts
+        if len(parts) >= 4 and parts[-4] in ("train", "test") and parts[-2] in ("blur", "sharp"):
+            _place(path, root / "GoPro" / Path(*parts[-4:]))
+
+
+def check_gopro(root: Path) -> list[Line]:
+    def pair(name: str, split: str) -> bool:
+        sequence, frame = name.split("/")
+        return all((root / "GoPro" / split / sequence / kind / frame).is_file() for kind in ("blur", "sharp"))
+
+    return [_count("GoPro", s, lambda n, s=s: pair(n, s)) for s in ("train", "test")]
+
+
+def arrange_car(tree: Path, root: Path) -> None:
+    """The Car dataset ``{blurred,sharp}/<n>.png`` -> ``CarDataset/`` (same layout)."""
+    for path in _files(tree):
+        if path.parent.name in ("blurred", "sharp"):
+            _place(path, root / "CarDataset" / path.parent.name / path.name)
+
+
+def check_car(root: Path) -> list[Line]:
+    out = root / "CarDataset"
+    return [_count("CarDataset", "test",
+                   lambda n: (out / "blurred" / n).is_file() and (out / "sharp" / n).is_file())]
+
+
+RESIDE_HAZY = re.compile(r"^(\d+)_(\d+)(?:_[0-9.]+)?\.(png|jpg)$", re.IGNORECASE)
+RESIDE_CLEAR = re.compile(r"^(\d+)\.(png|jpg)$", re.IGNORECASE)
+RESIDE_FOLDERS = {"train": "indoor_train", "test": "sots_indoor_test"}
+
+
+def arrange_reside(tree: Path, root: Path) -> None:
+    """RESIDE ITS and SOTS indoor: hazy ``<id>_<k>[_<beta>].png`` and clear ``<id>.png`` ->
+    ``RESIDE/{indoor_train,sots_indoor_test}/{images/<id>_<k>.png,labels/<id>.png}``.
+
+    Whether an image belongs to ITS (training) or SOTS indoor (test) is read from the release's
+    split lists (ids 1-1399 and 1400-1449), so the two archives may be passed in any order.
+    """
+    from durn_teach.data import split_names
+
+    where = {n.removesuffix(".png"): RESIDE_FOLDERS[s]
+             for s in RESIDE_FOLDERS for n in split_names("RESIDE", s)}
+    for path in _files(tree):
+        hazy, clear = RESIDE_HAZY.match(path.name), RESIDE_CLEAR.match(path.name)
+        if hazy and hazy[1] in where:
+            _place(path, root / "RESIDE" / where[hazy[1]] / "images" / f"{hazy[1]}_{hazy[2]}.png")
+        elif clear and clear[1] in where and path.parent.name.lower() not in ("trans", "depth"):
+            _place(path, root / "RESIDE" / where[clear[1]] / "labels" / f"{clear[1]}.png")
+
+
+def check_reside(root: Path) -> list[Line]:
+    def whole(name: str, folder: str) -> bool:
+        stem, base = name.removesuffix(".png"), root / "RESIDE" / folder
+        hazy = all((base / "images" / f"{stem}_{k}.png").is_file() for k in range(1, 11))
+        return hazy and (base / "labels" / name).is_file()
+
+    return [_count("RESIDE", s, lambda n, s=s: whole(n, RESIDE_FOLDERS[s])) for s in RESIDE_FOLDERS]
+
+
+def arrange_dcpdn(tree: Path, root: Path) -> None:
+    """DCPDN h5 pairs: in a folder named like test -> ``DCPDNData/TestA/``, else ``DCPDNData/train512/``."""
+    for path in _files(tree):
+        if path.suffix == ".h5":
+            folder = "TestA" if "test" in path.parent.name.lower() else "train512"
+            _place(path, root / "DCPDNData" / folder / path.name)
+
+
+def check_dcpdn(root: Path) -> list[Line]:
+    out = root / "DCPDNData"
+    return [_count("DCPDNData", "train", lambda n: (out / "train512" / n).is_file()),
+            _count("DCPDNData", "test", lambda n: (out / "TestA" / n).is_file())]
+
+
+RAINDROP_FILE = re.compile(r"^(\d+)_(rain|clean)\.(png|jpg)$")
+RAINDROP_SPLITS = ("train", "test_a", "test_b")
+
+
+def arrange_raindrop(tree: Path, root: Path) -> None:
+    """RainDrop ``{train,test_a,test_b}/{data,gt}/<n>_{rain,clean}.<ext>`` -> ``RainDrop/`` (same layout)."""
+    for path in _files(tree):
+        parts = path.parts
+        if RAINDROP_FILE.match(path.name) and parts[-2] in ("data", "gt"):
+            if parts[-3] not in RAINDROP_SPLITS:
+                raise ValueError(
+                    f"RainDrop: {path} is not in a folder train, test_a or test_b; pass the official "
+                    "train.zip, test_a.zip and test_b.zip (or their unpacked folders) as they are"
+                )
+            _place(path, root / "RainDrop" / parts[-3] / parts[-2] / path.name)
+
+
+def check_raindrop(root: Path) -> list[Line]:
+    def pair(name: str, split: str) -> bool:
+        ext, base = ("jpg" if split == "test_b" else "png"), root / "RainDrop" / split
+        files = (base / "data" / f"{name}_rain.{ext}", base / "gt" / f"{name}_clean.{ext}")
+        return all(f.is_file() for f in files)
+
+    return [_count("RainDrop", s, lambda n, s=s: pair(n, s)) for s in RAINDROP_SPLITS]
+
+
+DIDMDN_DENSITIES = ("Rain_Heavy", "Rain_Medium", "Rain_Light")
+
+
+def arrange_didmdn(tree: Path, root: Path) -> None:
+    """DID-MDN ``Rain_{Heavy,Medium,Light}/train2018new/<n>.jpg`` -> ``DIDMDN_Data/train/`` (same);
+    the test pairs (a folder whose name says test) -> ``DIDMDN_Data/test/<n>.jpg``."""
+    for path in _files(tree):
+        if path.suffix.lower() != ".jpg":
+            continue
+        density = next((part for part in path.parts if part in DIDMDN_DENSITIES), None)
+        if density is not None:
+            _place(path, root / "DIDMDN_Data" / "train" / density / "train2018new" / path.name)
+        elif "test" in path.parent.name.lower():
+            _place(path, root / "DIDMDN_Data" / "test" / path.name)
+
+
+def check_didmdn(root: Path) -> list[Line]:
+    out = root / "DIDMDN_Data"
+    return [
+        _count("DIDMDN_Data", "train",
+               lambda n: all((out / "train" / d / "train2018new" / n).is_file() for d in DIDMDN_DENSITIES)),
+        _count("DIDMDN_Data", "test", lambda n: (out / "test" / n).is_file()),
+    ]
+
+
+DDN_RAINY = re.compile(r"^(\d+)_(\d+)\.jpg$")
+DDN_CLEAN = re.compile(r"^(\d+)\.jpg$")
+
+
+def arrange_ddn(tree: Path, root: Path) -> None:
+    """DDN: rainy ``<n>_<k>.jpg`` (k = 1..14) -> ``DDN_Data/rain_image/``, clean ``<n>.jpg`` -> ``label/``."""
+    for path in _files(tree):
+        if DDN_RAINY.match(path.name):
+            _place(path, root / "DDN_Data" / "rain_image" / path.name)
+        elif DDN_CLEAN.match(path.name):
+            _place(path, root / "DDN_Data" / "label" / path.name)
+
+
+def check_ddn(root: Path) -> list[Line]:
+    def whole(name: str) -> bool:
+        stem, base = name.removesuffix(".jpg"), root / "DDN_Data"
+        rainy = all((base / "rain_image" / f"{stem}_{k}.jpg").is_file() for k in range(1, 15))
+        return rainy and (base / "label" / name).is_file()
+
+    return [_count("DDN_Data", s, whole) for s in ("train", "test")]
+
+
+# --------------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------------
+
+BSDS = "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/grouping"
+DNCNN = "https://github.com/cszn/DnCNN"
+POLYU = "https://github.com/csjunxu/PolyU-Real-World-Noisy-Images-Dataset"
+
+SOURCES: dict[str, Source] = {
+    "bsd-gray": Source(
+        key="bsd-gray", title="BSD gray (BSDS500)", task="Gaussian noise", folders=("BSD_gray",),
+        images="300 train+val / 200 test", size="unknown",
+        licence="Berkeley BSDS: non-commercial research and education",
+        homepage=f"{BSDS}/resources.html",
+        archives=(Archive("BSR_bsds500.tgz", url=f"{BSDS}/BSR/BSR_bsds500.tgz"),),
+        arrange=arrange_bsd_gray, check=check_bsd_gray,
+        notes="converted to gray PNGs with PIL's ITU-R 601-2 luma (the release's conversion is unpublished)",
+    ),
+    "dncnn-sets": Source(
+        key="dncnn-sets", title="BSD68, Set12, Train400 (DnCNN)", task="Gaussian noise",
+        folders=("BSD68", "Set12", "Train400"), images="68 + 12 test / 400 train",
+        size="unknown",
+        licence="BSD68/Train400: Berkeley BSDS terms; Set12: as distributed with DnCNN",
+        homepage=DNCNN,
+        archives=(Archive("DnCNN-master.zip", url=f"{DNCNN}/archive/refs/heads/master.zip"),),
+        arrange=arrange_dncnn_sets, check=check_dncnn_sets,
+        notes="a branch archive: its content, and so its SHA-256, changes when the repository does",
+    ),
+    "polyu": Source(
+        key="polyu", title="PolyU real-world noise", task="real-world noise",
+        folders=("RealNoiseHKPoly", "PolyU_cropped"),
+        images="30 train / 10 test scenes; 100 crops", size="unknown",
+        licence="PolyU: non-commercial use only (teaching, research)", homepage=POLYU,
+        archives=(
+            Archive("PolyU-Real-World-Noisy-Images-Dataset-master.zip",
+                    url=f"{POLYU}/archive/refs/heads/master.zip"),
+            Archive("PolyU full-size images (zip)",
+                    page="https://drive.google.com/file/d/1tzNY-WTk3HRI8MiixDp1-Es1k55VgRKS/view"),
+        ),
+        arrange=arrange_polyu, check=check_polyu,
+        notes="the repository holds the 100 official crops; the 40 full-size scenes the paper trains "
+              "on are also linked from the dataset's Readme (Google Drive, Baidu); the release's own "
+              "100 test crops (test1) are not distributed by PolyU",
+    ),
+    "gopro": Source(
+        key="gopro", title="GoPro", task="motion blur", folders=("GoPro",),
+        images="2103 train / 1111 test", size="several GB", licence="see the official page",
+        homepage="https://seungjunnah.github.io/Datasets/gopro.html",
+        archives=(Archive("GOPRO_Large.zip", page="https://seungjunnah.github.io/Datasets/gopro.html"),),
+        arrange=arrange_gopro, check=check_gopro,
+    ),
+    "car": Source(
+        key="car", title="Car dataset", task="motion blur", folders=("CarDataset",),
+        images="1151 test", size="unknown", licence="unknown",
+        homepage=RELEASE,
+        archives=(Archive("the Car dataset (folders blurred/ and sharp/)"),),
+        arrange=arrange_car, check=check_car,
+        notes="the paper cites the dataset's source; pass its folders blurred/ and sharp/ (or an archive)",
+    ),
+    "reside": Source(
+        key="reside", title="RESIDE ITS + SOTS indoor", task="haze", folders=("RESIDE",),
+        images="1399 x 10 train / 50 x 10 test", size="unknown", licence="see the official page",
+        homepage="https://sites.google.com/view/reside-dehaze-datasets",
+        archives=(
+            Archive("ITS (RESIDE-Standard indoor training set)",
+                    page="https://sites.google.com/view/reside-dehaze-datasets"),
+            Archive("SOTS (RESIDE-Standard test set)",
+                    page="https://sites.google.com/view/reside-dehaze-datasets"),
+        ),
+        arrange=arrange_reside, check=check_reside,
+    ),
+    "dcpdn": Source(
+        key="dcpdn", title="DCPDN data (h5 pairs)", task="haze", folders=("DCPDNData",),
+        images="4000 train / 401 test (TestA)", size="unknown", licence="see the official page",
+        homepage="https://github.com/hezhangsprinter/DCPDN",
+        archives=(Archive("DCPDN training and TestA h5 files",
+                          page="https://github.com/hezhangsprinter/DCPDN"),),
+        arrange=arrange_dcpdn, check=check_dcpdn,
+    ),
+    "raindrop": Source(
+        key="raindrop", title="RainDrop", task="raindrops", folders=("RainDrop",),
+        images="861 train / 58 test_a / 249 test_b", size="unknown", licence="see the official page",
+        homepage="https://github.com/rui1996/DeRaindrop",
+        archives=tuple(Archive(f"{split}.zip", page="https://github.com/rui1996/DeRaindrop")
+                       for split in ("train", "test_a", "test_b")),
+        arrange=arrange_raindrop, check=check_raindrop,
+    ),
+    "did-mdn": Source(
+        key="did-mdn", title="DID-MDN", task="rain streaks", folders=("DIDMDN_Data",),
+        images="4000 x 3 densities train / 1201 test", size="unknown", licence="see the official page",
+        homepage="https://github.com/hezhangsprinter/DID-MDN",
+        archives=(Archive("DID-MDN training and test data",
+                          page="https://github.com/hezhangsprinter/DID-MDN"),),
+        arrange=arrange_didmdn, check=check_didmdn,
+    ),
+    "ddn": Source(
+        key="ddn", title="DDN data (Rain1400)", task="rain streaks", folders=("DDN_Data",),
+        images="1000 scenes x 14 rainy: 650/349 or 650/350 split", size="unknown",
+        licence="see the official page",
+        homepage="https://xueyangfu.github.io/projects/cvpr2017.html",
+        archives=(Archive("DDN rain dataset (training and testing)",
+                          page="https://xueyangfu.github.io/projects/cvpr2017.html"),),
+        arrange=arrange_ddn, check=check_ddn,
+    ),
+}
+
+
+def source(key: str) -> Source:
+    """The registry entry of a dataset; an unknown key lists the valid ones."""
+    if key not in SOURCES:
+        raise KeyError(f"unknown dataset {key!r}; valid: {', '.join(SOURCES)}")
+    return SOURCES[key]
+
+
+# --------------------------------------------------------------------------------------------
+# Fetch, status, command line
+# --------------------------------------------------------------------------------------------
+
+
+def instructions(src: Source, root: Path) -> str:
+    """What the user does by hand for a dataset behind a page."""
+    lines = [f"{src.title}: some archives must be fetched by hand (a login, a form or a cloud drive)."]
+    for archive in src.archives:
+        if archive.url is None and archive.page is None:
+            lines.append(f"  - {archive.filename}: this project knows no download location for it")
+        elif archive.url is None:
+            lines.append(f"  - {archive.filename}: get it from {archive.page} (a web page to visit)")
+    if src.notes:
+        lines.append(f"  note: {src.notes}")
+    lines.append("then run, with every archive (or an unpacked folder) you downloaded:")
+    script = f"data_scripts/{src.key.replace('-', '_')}.py"
+    lines.append(f"  python {script} --root {root} --from-archive PATH [PATH ...]")
+    return "\n".join(lines)
+
+
+def fetch(
+    key: str | Source,
+    root: str | os.PathLike | None = None,
+    *,
+    from_archive: Sequence[str | os.PathLike] = (),
+    sha256: Sequence[str] = (),
+    retries: int = 3,
+    progress: bool = True,
+) -> list[tuple[str, bool | None]]:
+    """Get a dataset's archives (download, or ``from_archive``), verify, unpack, arrange; report.
+
+    ``sha256`` pins the expected digests, in the order of the archives. Returns the check of what
+    is in place afterwards, one ``(line, complete)`` per split (also printed).
+    """
+    src = key if isinstance(key, Source) else source(key)
+    root = data_root(root)
+    pins = list(sha256)
+    if from_archive:
+        archives = [Path(given).expanduser() for given in from_archive]
+        known = [{a.filename: a.sha256 for a in src.archives}.get(path.name) for path in archives]
+    else:
+        direct = [a for a in src.archives if a.url is not None]
+        if not direct:
+            print(instructions(src, root))
+            return []
+        archives = [root / "archives" / a.filename for a in direct]
+        known = [a.sha256 for a in direct]
+    if len(pins) > len(archives):
+        raise ValueError(f"{len(pins)} --sha256 values for {len(archives)} archives")
+    expected = [pins[i] if i < len(pins) else known[i] for i in range(len(archives))]
+    for path in archives:
+        if from_archive and not path.exists():
+            raise FileNotFoundError(f"{src.title}: --from-archive {path} does not exist")
+    root.mkdir(parents=True, exist_ok=True)
+    for index, path in enumerate(archives):
+        if from_archive and path.is_dir():
+            print(f"  {path}: a folder, used as it is (folders have no checksum)")
+        elif from_archive:
+            verify(path, expected[index])
+        else:
+            url = direct[index].url
+            print(f"downloading {url}")
+            download(url, path, sha256=expected[index], retries=retries, progress=progress)
+    staging = root / ".staging" / src.key
+    try:
+        for path in archives:
+            if path.is_dir():
+                src.arrange(path, root)
+            else:
+                print(f"  unpacking {path.name}")
+                shutil.rmtree(staging, ignore_errors=True)
+                src.arrange(unpack(path, staging), root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if staging.parent.is_dir() and not any(staging.parent.iterdir()):
+            staging.parent.rmdir()
+    if not from_archive and src.manual:
+        print(instructions(src, root))
+    report = src.check(root)
+    for line, complete in report:
+        print(f"  {line}" + ("  <- incomplete" if complete is False else ""))
+    return report
+
+
+def _du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def status(key: str | Source, root: str | os.PathLike | None = None) -> str:
+    """``ready``, ``missing`` or ``incomplete (...)`` for a dataset under the data root."""
+    src = key if isinstance(key, Source) else source(key)
+    root = data_root(root)
+    if not any((root / folder).is_dir() for folder in src.folders):
+        return "missing"
+    incomplete = [line.split(":")[0] for line, complete in src.check(root) if complete is False]
+    return f"incomplete ({'; '.join(incomplete)})" if incomplete else "ready"
+
+
+def table(root: str | os.PathLike | None = None) -> list[dict[str, str]]:
+    """One row per dataset: key, title, task, images, size, how it is fetched, licence, status."""
+    root = data_root(root)
+    rows = []
+    for src in SOURCES.values():
+        here = sum(_du(root / f) for f in src.folders if (root / f).is_dir())
+        how = ("download" + (" + by hand" if src.manual else "")) if any(a.url for a in src.archives) \
+            else "by hand, then --from-archive"
+        rows.append({
+            "key": src.key, "dataset": src.title, "task": src.task, "images": src.images,
+            "size": src.size + (f" ({here / 1e6:,.1f} MB here)" if here else ""), "fetch": how,
+            "licence": src.licence, "status": status(src, root),
+        })
+    return rows
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "durn-teach data") -> int:
+    """``list`` the datasets, or ``fetch`` one: the command line of ``durn-teach data`` and data_scripts/."""
+    parser = argparse.ArgumentParser(prog=prog, description="Fetch and arrange the paper's datasets.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="every dataset with its size, licence and status")
+    listing.add_argument("--root", help=f"data root (default: ${ENV}, else the user's cache)")
+    get = commands.add_parser("fetch", help="download or take archives, verify, unpack, arrange")
+    get.add_argument("name", choices=list(SOURCES), metavar="NAME", help=", ".join(SOURCES))
+    get.add_argument("--root", help=f"data root (default: ${ENV}, else the user's cache)")
+    get.add_argument("--from-archive", nargs="+", default=[], metavar="PATH",
+                     help="archives (or unpacked folders) you downloaded yourself")
+    get.add_argument("--sha256", action="append", default=[], metavar="HEX",
+                     help="expected SHA-256 of each archive, in order (repeat for several)")
+    get.add_argument("--retries", type=int, default=3, help="interruptions to resume (default 3)")
+    args = parser.parse_args(argv)
+    root = data_root(args.root)
+    if args.command == "list":
+        print(f"data root: {root}")
+        for row in table(root):
+            print(f"{row['key']:11s} {row['status']:10s} {row['dataset']} ({row['task']}): "
+                  f"{row['images']}; {row['size']}; {row['fetch']}; licence: {row['licence']}")
+        return 0
+    print(f"{source(args.name).title} -> {root}")
+    try:
+        fetch(args.name, root, from_archive=args.from_archive, sha256=args.sha256, retries=args.retries)
+    except (ChecksumError, DownloadError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}")
+        return 1
+    return 0

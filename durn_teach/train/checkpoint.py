@@ -1,0 +1,120 @@
+"""Training checkpoints: written atomically, holding everything an exact resume needs.
+
+A checkpoint is a dict of tensors and plain values, so ``torch.load(..., weights_only=True)``
+reads it and ``durn_teach.load_pretrained`` takes its ``"model"`` entry as a state dict.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+FORMAT = "durn-teach-train/1"
+
+
+class ResumeError(ValueError):
+    """A checkpoint that cannot continue the run asked for."""
+
+
+def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
+    """The state of every random number generator a run uses: Python, NumPy, torch, CUDA, loop."""
+    numpy_state = np.random.get_state(legacy=False)
+    numpy_state["state"] = {key: np.asarray(value).tolist() for key, value in numpy_state["state"].items()}
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": numpy_state,
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+    if generator is not None:
+        state["generator"] = generator.get_state()
+    return state
+
+
+def set_rng_state(state: dict[str, Any], generator: torch.Generator | None = None) -> None:
+    """Put every generator back where ``rng_state`` found it."""
+    random.setstate(state["python"])
+    numpy_state = dict(state["numpy"])
+    numpy_state["state"] = {
+        key: np.asarray(value, dtype=np.uint32) if key == "key" else value
+        for key, value in numpy_state["state"].items()
+    }
+    np.random.set_state(numpy_state)
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    if generator is not None and "generator" in state:
+        generator.set_state(state["generator"])
+
+
+def save_atomic(payload: dict[str, Any], path: str | Path) -> Path:
+    """Write ``payload`` to ``path`` through a temporary file and a rename.
+
+    The file at ``path`` is either the previous checkpoint or the new one, never a partial
+    write: a full disk or a killed process leaves the previous checkpoint as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            kept = f"; the previous checkpoint at {path} is unchanged" if path.exists() else ""
+            reason = error.strerror or str(error)
+            raise OSError(error.errno, f"could not write the checkpoint {path}: {reason}{kept}") from error
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a training checkpoint (``weights_only=True``), refusing other files clearly."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
+        raise ResumeError(f"{path} is not a readable durn-teach training checkpoint: {error}") from None
+    if not isinstance(payload, dict) or "format" not in payload:
+        raise ResumeError(
+            f"{path} is not a durn-teach training checkpoint (no 'format' entry); to start from "
+            f"a plain state dict such as the authors' *_model.pt, pass it as init (--init), not resume"
+        )
+    if payload["format"] != FORMAT:
+        raise ResumeError(
+            f"{path} has checkpoint format {payload['format']!r}, this durn-teach reads {FORMAT!r}; "
+            f"resume it with the durn-teach version that wrote it, or start from its weights with --init"
+        )
+    return payload
+
+
+def check_compatible(payload: dict[str, Any], preset: dict[str, Any], path: str | Path) -> None:
+    """Refuse to resume a run of another network or with another setting, naming the differences."""
+    saved = payload["preset"]
+    if saved["network"] != preset["network"]:
+        raise ResumeError(
+            f"{path} is a {saved['network']} checkpoint (preset {saved['name']!r}); "
+            f"this run trains {preset['network']} (preset {preset['name']!r})"
+        )
+    changed = [
+        f"{key}: {saved.get(key)!r} in the checkpoint, {value!r} now"
+        for key, value in preset.items()
+        if saved.get(key) != value
+    ]
+    if changed:
+        raise ResumeError(
+            f"{path} was written by a run with another setting, so resuming would not continue it:\n  "
+            + "\n  ".join(changed)
+        )

@@ -1,0 +1,209 @@
+"""The training data of a preset: the paper's dataset, or the built-in images when it is absent.
+
+Batches are a function of (seed, epoch, position) only: the order comes from a
+``DistributedSampler`` (seeded with ``seed + epoch``, the same on every process), and each
+sample's random choices (crop, variant, flip, noise) from a seed derived from
+(seed, epoch, index). So a resumed run fetches exactly the batches an uninterrupted one would,
+and two processes with half the batch each see together what one process sees.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, Subset
+
+from durn_teach.train.presets import Preset
+
+# Validation: a held-out photograph for the built-in data, the first test images for a dataset.
+VALIDATION_IMAGE = {1: "camera", 3: "coffee"}
+VALIDATION_SPLIT = {"polyu": "test1", "raindrop": "test_a"}
+VALIDATION_IMAGES = 4
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed Python's, NumPy's and torch's global generators for a block, then put them back."""
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.random.default_generator.manual_seed(seed)  # the CPU generator only
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
+
+
+class SeededSamples(Dataset):
+    """Wraps a dataset so that sample ``(index, seed)`` draws its random choices from ``seed``.
+
+    The global Python, NumPy and torch generators are seeded with ``seed`` for the call and put
+    back afterwards: ``durn_teach.data``'s datasets (and any dataset that draws from the global
+    generators) then give the same sample for the same key, in any process.
+    """
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index, seed = key
+        with seeded(seed):
+            sample = self.dataset[index]
+        if torch.is_tensor(sample):  # a dataset of clean images only (the Gaussian setting)
+            return sample, sample
+        return sample[0], sample[1]
+
+
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    """The seed of sample ``index`` in ``epoch``: the same on every process and after a resume."""
+    return int(np.random.SeedSequence([seed, epoch, index]).generate_state(1, np.uint64)[0] >> 2)
+
+
+def epoch_batches(
+    size: int, batch: int, epoch: int, seed: int, replicas: int = 1, rank: int = 0, start: int = 0
+) -> list[list[tuple[int, int]]]:
+    """This process's batches of ``epoch`` as lists of ``(index, seed)`` keys, from batch ``start`` on.
+
+    ``batch`` is the global batch; each of the ``replicas`` processes gets ``batch / replicas``
+    samples per step, and together they get the samples one process would.
+    """
+    if batch % replicas:
+        raise ValueError(f"the batch of {batch} does not split evenly over {replicas} processes")
+    sampler = DistributedSampler(range(size), num_replicas=replicas, rank=rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    batches = list(BatchSampler(sampler, batch // replicas, drop_last=False))
+    return [[(index, sample_seed(seed, epoch, index)) for index in keys] for keys in batches[start:]]
+
+
+def make_loader(
+    data: SeededSamples, batches: list[list[tuple[int, int]]], num_workers: int = 0, pin: bool = False
+) -> DataLoader:
+    """A DataLoader over precomputed batches (any number of workers gives the same tensors)."""
+    return DataLoader(data, batch_sampler=batches, num_workers=num_workers, pin_memory=pin)
+
+
+def _builtin_degradation(data: str) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+    """The synthetic stand-in for a dataset's degradation (``durn_teach.degrade``)."""
+    from durn_teach import degrade
+
+    def motion(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        kernel = degrade.random_motion_kernel(float(rng.uniform(5, 15)), seed=rng)
+        return degrade.motion_blur(clean, kernel)
+
+    def hazy(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return degrade.haze(clean, beta=float(rng.uniform(0.6, 1.8)), airlight=float(rng.uniform(0.7, 1.0)))
+
+    stand_ins = {
+        "bsd-gray": lambda clean, rng: degrade.gaussian_noise(clean, float(rng.choice([30, 50, 70])), rng),
+        "polyu": lambda clean, rng: degrade.camera_noise(clean, float(rng.uniform(100, 600)), seed=rng),
+        "gopro": motion,
+        "reside": hazy,
+        "dcpdn": hazy,
+        "did-mdn": lambda clean, rng: degrade.rain_streaks(clean, seed=rng),
+        "ddn": lambda clean, rng: degrade.rain_streaks(clean, seed=rng),
+        "raindrop": lambda clean, rng: degrade.raindrops(clean, count=8, seed=rng),
+    }
+    if data not in stand_ins:
+        raise ValueError(f"unknown dataset {data!r}; the datasets are: {', '.join(stand_ins)}")
+    return stand_ins[data]
+
+
+def builtin_data(preset: Preset, channels: int, split: str = "train") -> Dataset:
+    """The built-in stand-in for a preset's data (synthetic: photographs with a synthetic degradation).
+
+    ``train``: random crops of every photograph but the validation one, ``epoch_size`` of them
+    an epoch (or each photograph four times); ``val``: the validation photograph's centre, whole.
+    """
+    from durn_teach.data import BUILTIN_NAMES, BuiltinImages
+
+    degrade = _builtin_degradation(preset.data)
+    held_out = VALIDATION_IMAGE[channels]
+    if split == "val":
+        return _CentreCrop(BuiltinImages([held_out], channels, crop_size=None, degrade=degrade), 128)
+    names = [name for name in BUILTIN_NAMES if name != held_out]
+    size = preset.epoch_size or 4 * len(names)
+    repeats = -(-size // len(names))
+    images = BuiltinImages(names, channels, crop_size=preset.crop, degrade=degrade, repeats=repeats)
+    return Subset(_Flipped(images) if preset.hflip else images, range(size))
+
+
+class _Flipped(Dataset):
+    """Each pair flipped left-right with probability 1/2 (the rain-streak setting, Sec. 5.5)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
+        degraded, clean, *rest = self.dataset[index]
+        if torch.rand(()) < 0.5:
+            degraded, clean = degraded.flip(-1), clean.flip(-1)
+        return degraded, clean, *rest
+
+
+class _CentreCrop(Dataset):
+    """The central ``size`` x ``size`` window of each pair, with its random choices fixed (validation)."""
+
+    def __init__(self, dataset: Dataset, size: int) -> None:
+        self.dataset, self.size = dataset, size
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        degraded, clean = SeededSamples(self.dataset)[(index, index)]
+        top, left = (max(0, (side - self.size) // 2) for side in clean.shape[1:])
+        window = (slice(None), slice(top, top + self.size), slice(left, left + self.size))
+        return degraded[window], clean[window]
+
+
+def paper_data(preset: Preset, root: str | Path | None, split: str = "train", **extra: Any) -> Dataset:
+    """The preset's dataset from ``durn_teach.data`` (raises FileNotFoundError when absent)."""
+    from durn_teach.data import get_dataset
+
+    options: dict[str, Any] = {**preset.data_options, **extra}
+    if split == "train":
+        options["crop_size"] = preset.crop
+    if preset.data == "gopro":
+        options["resize_to"] = preset.resize
+    return get_dataset(preset.data, root=root, split=split, **options)
+
+
+def training_data(preset: Preset, channels: int, root: str | Path | None = None, seed: int = 0
+                  ) -> tuple[Dataset, Dataset | None, str]:
+    """(train, validation, description) for a preset: its dataset, else built-in data if quick.
+
+    A full-scale preset needs its dataset; a quick one falls back to the built-in images. A
+    quick run on the real dataset trains on ``epoch_size`` images drawn once with ``seed``.
+    """
+    try:
+        train = paper_data(preset, root)
+    except FileNotFoundError as error:
+        if not preset.quick:
+            raise FileNotFoundError(
+                f"{error}\n(the preset {preset.name!r} trains on this dataset; add --quick for a short run "
+                f"on the built-in images instead)"
+            ) from None
+        description = f"built-in images with a synthetic stand-in for {preset.data} (synthetic data)"
+        return builtin_data(preset, channels), builtin_data(preset, channels, "val"), description
+    if preset.epoch_size is not None and preset.epoch_size < len(train):
+        chosen = np.random.default_rng(seed).choice(len(train), preset.epoch_size, replace=False)
+        train = Subset(train, sorted(chosen.tolist()))
+    options = {"limit": VALIDATION_IMAGES}
+    if preset.data == "bsd-gray":
+        options["sigma"] = 50
+    val = paper_data(preset, root, VALIDATION_SPLIT.get(preset.data, "test"), **options)
+    return train, val, f"{preset.data} ({len(train)} training images)"

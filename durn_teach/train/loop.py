@@ -1,0 +1,414 @@
+"""The training loop: devices, mixed precision, logs, plots, checkpoints, exact resume, DDP.
+
+One function, :func:`fit`, runs a preset (``durn_teach.train.presets``) with the training step
+of chapter 11 (``durn_teach.train.step``). The loop is a function of the seed alone: a run
+stopped at any step and resumed from its checkpoint ends with the same weights, bit for bit
+on a CPU, as one that never stopped; under ``torchrun`` each process trains on its share of
+the batch and rank 0 alone writes checkpoints and logs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import Dataset
+
+from durn_teach.models import _read_state_dict as read_state_dict
+from durn_teach.models import build_model, in_channels, load_pretrained
+from durn_teach.train.checkpoint import (
+    FORMAT,
+    ResumeError,
+    check_compatible,
+    load_checkpoint,
+    rng_state,
+    save_atomic,
+    set_rng_state,
+)
+from durn_teach.train.data import SeededSamples, epoch_batches, make_loader, training_data
+from durn_teach.train.presets import Preset
+from durn_teach.train.step import (
+    NonFiniteLoss,
+    add_gaussian_noise,
+    make_optimizer,
+    make_scheduler,
+    train_step,
+)
+
+LOG_FIELDS = ("kind", "epoch", "step", "loss", "lr", "images_per_s", "psnr", "seconds")
+LAST = "last.pt"
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given and usable, else CUDA, then Apple's MPS, then the CPU."""
+    if device is None or device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was asked for, but this machine has no CUDA GPU (use cpu)")
+    if chosen.type == "cuda" and (chosen.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r} was asked for, but there are {torch.cuda.device_count()} GPUs")
+    if chosen.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} was asked for, but Apple's MPS is not available here (use cpu)")
+    if chosen.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"unsupported device {device!r}; use auto, cpu, cuda, cuda:N or mps")
+    return chosen
+
+
+class TrainLog:
+    """Log records as JSON lines (``log.jsonl``) or CSV (``log.csv``), written as they come."""
+
+    def __init__(self, out: Path, fmt: str = "jsonl") -> None:
+        if fmt not in ("jsonl", "csv"):
+            raise ValueError(f"log format must be 'jsonl' or 'csv', got {fmt!r}")
+        self.path, self.fmt = out / f"log.{fmt}", fmt
+
+    def read(self) -> list[dict[str, Any]]:
+        """The records written so far (empty values of a CSV row left out)."""
+        if not self.path.exists():
+            return []
+        with open(self.path, newline="") as file:
+            if self.fmt == "jsonl":
+                return [json.loads(line) for line in file if line.strip()]
+            rows = list(csv.DictReader(file))
+        return [{k: v if k == "kind" else float(v) for k, v in row.items() if v != ""} for row in rows]
+
+    def write(self, records: list[dict[str, Any]], mode: str = "a") -> None:
+        new = mode == "w" or not self.path.exists()
+        with open(self.path, mode, newline="") as file:
+            if self.fmt == "jsonl":
+                file.writelines(json.dumps(record) + "\n" for record in records)
+                return
+            writer = csv.DictWriter(file, LOG_FIELDS)
+            if new:
+                writer.writeheader()
+            writer.writerows(records)
+
+    def truncate(self, step: int) -> None:
+        """Drop the records after ``step``: those of steps a resumed run will take again."""
+        kept = [record for record in self.read() if record["step"] <= step]
+        self.write(kept, mode="w")
+
+
+def read_log(out: str | Path) -> list[dict[str, Any]]:
+    """The records of the run in ``out`` (its ``log.jsonl`` or ``log.csv``)."""
+    out = Path(out)
+    for fmt in ("jsonl", "csv"):
+        if (out / f"log.{fmt}").exists():
+            return TrainLog(out, fmt).read()
+    raise FileNotFoundError(f"no log.jsonl or log.csv in {out}")
+
+
+def plot_curves(records: list[dict[str, Any]], title: str = "") -> Any:
+    """A matplotlib Figure of the training loss per step and the validation PSNR per epoch."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    steps = [r for r in records if r["kind"] == "step"]
+    validated = [r for r in records if r["kind"] == "epoch" and "psnr" in r]
+    figure = Figure(figsize=(10, 3.4), layout="constrained")
+    loss_axes, psnr_axes = figure.subplots(1, 2)
+    if steps:
+        x = np.array([r["step"] for r in steps])
+        y = np.array([r["loss"] for r in steps])
+        loss_axes.plot(x, y, lw=0.8, alpha=0.5, label="each step")
+        window = max(1, len(y) // 20)
+        if window > 1:
+            smooth = np.convolve(y, np.ones(window) / window, mode="valid")
+            loss_axes.plot(x[window - 1 :], smooth, lw=1.8, label=f"mean of {window}")
+        loss_axes.legend()
+    loss_axes.set(xlabel="step", ylabel="training loss", title="loss", yscale="log")
+    if validated:
+        psnr_axes.plot([r["epoch"] for r in validated], [r["psnr"] for r in validated], "o-")
+        psnr_axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    psnr_axes.set(xlabel="epoch", ylabel="PSNR (dB)", title="validation PSNR")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+@dataclass
+class TrainResult:
+    """What :func:`fit` returns: the trained network (evaluation mode), where it wrote, its log."""
+
+    model: nn.Module
+    preset: Preset
+    out: Path
+    step: int
+    epoch: int
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def plot(self) -> Any:
+        """The loss and validation-PSNR curves (a matplotlib Figure)."""
+        return plot_curves(self.records, f"{self.preset.name}{' (quick)' if self.preset.quick else ''}")
+
+
+def validation_psnr(model: nn.Module, data: Dataset) -> float:
+    """The mean PSNR (dB, data range 1, output clipped) of whole validation images, batch 1."""
+    from durn_teach.inference import restore
+
+    values = []
+    for index in range(len(data)):
+        degraded, clean = data[index][:2]
+        image = degraded.permute(1, 2, 0).numpy().squeeze(-1) if degraded.shape[0] == 1 else \
+            degraded.permute(1, 2, 0).numpy()
+        restored = np.clip(restore(model, image.astype(np.float32)), 0, 1)
+        target = clean.permute(1, 2, 0).numpy().reshape(restored.shape)
+        mse = float(np.mean((restored.astype(np.float64) - target) ** 2))
+        values.append(10 * math.log10(1 / max(mse, 1e-12)))
+    return float(np.mean(values))
+
+
+def _generator(device: torch.device, seed: int) -> torch.Generator:
+    """The loop's own generator (the Gaussian setting's noise), on the device where it can be."""
+    try:
+        generator = torch.Generator(device=device)
+    except RuntimeError:
+        generator = torch.Generator()
+    return generator.manual_seed(seed)
+
+
+def _distributed() -> tuple[int, int]:
+    """(world size, rank): (1, 0) unless a process group is running (``torchrun``)."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size(), dist.get_rank()
+    return 1, 0
+
+
+def fit(
+    preset: Preset,
+    out: str | Path,
+    *,
+    dataset: Dataset | None = None,
+    val_set: Dataset | None = None,
+    data_root: str | Path | None = None,
+    device: str | torch.device | None = None,
+    seed: int = 0,
+    resume: bool | str | Path = False,
+    init: str | Path | None = None,
+    amp: bool | None = None,
+    num_workers: int = 0,
+    max_steps: int | None = None,
+    save_every: int | None = None,
+    save_interval: float = 600.0,
+    log_format: str = "jsonl",
+    progress: bool = True,
+) -> TrainResult:
+    """Train ``preset``'s network, writing checkpoints, logs and curves to ``out``.
+
+    ``dataset`` (items ``(degraded, clean, ...)``, CxHxW in [0, 1]) replaces the preset's data;
+    by default it is read from ``data_root`` (``durn_teach.data``), or, for a quick preset whose
+    dataset is absent, made from the built-in images. ``device``: ``None`` picks CUDA, MPS, CPU;
+    ``amp`` (default: on CUDA) runs the forward pass in float16. ``resume=True`` continues
+    ``out/last.pt`` (or the checkpoint path given) exactly where it stopped; ``init`` starts
+    from a network's weights (the second raindrop stage). ``max_steps`` stops early (with a
+    checkpoint); ``last.pt`` is written every ``save_every`` steps if given, and at the end of
+    an epoch every ``preset.checkpoint_every`` epochs or once ``save_interval`` seconds passed.
+    """
+    replicas, rank = _distributed()
+    if replicas > 1 and (device is None or device == "auto") and torch.cuda.is_available():
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"
+    device = pick_device(device)
+    if replicas > 1 and device.type == "cuda" and device.index is None:  # one GPU per process
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    amp = device.type == "cuda" if amp is None else amp
+    if amp and device.type != "cuda":
+        raise ValueError(f"mixed precision (amp) is for CUDA devices, not {device}")
+    out = Path(out)
+    main = rank == 0
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+
+    torch.manual_seed(seed)
+    model = build_model(preset.network, **preset.model_options).to(device)
+    channels = in_channels(model)
+    description = "the dataset given"
+    if dataset is None:
+        dataset, default_val, description = training_data(preset, channels, data_root, seed)
+        val_set = default_val if val_set is None else val_set
+    data = SeededSamples(dataset)
+    optimizer = make_optimizer(model, preset.lr, preset.betas, preset.eps, preset.weight_decay)
+    scheduler = make_scheduler(optimizer, preset.schedule, preset.epochs, preset.milestones, preset.gamma)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    generator = _generator(device, seed)
+    from durn_teach.losses import get_loss
+
+    loss_fn = get_loss(preset.loss)
+    log = TrainLog(out, log_format)
+    settings = {**preset.to_dict(), "seed": seed}
+
+    step, position = 0, {"epoch": 0, "batch": 0, "repeat": 0}
+    if resume:
+        path = out / LAST if resume is True else Path(resume)
+        if not path.is_file():
+            raise ResumeError(f"nothing to resume: no checkpoint at {path} (start without --resume)")
+        payload = load_checkpoint(path)
+        check_compatible(payload, settings, path)
+        model.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        scheduler.load_state_dict(payload["scheduler"])
+        scaler.load_state_dict(payload["scaler"])
+        set_rng_state(payload["rng"], generator)
+        step, position = payload["step"], dict(payload["position"])
+        if main:
+            log.truncate(step)
+    else:
+        if (out / LAST).exists():
+            raise FileExistsError(
+                f"{out} already holds a run ({out / LAST}); continue it with resume=True (--resume), "
+                f"or train into another folder"
+            )
+        if init is None and preset.init is not None and not preset.quick:
+            raise ValueError(
+                f"the preset {preset.name!r} fine-tunes the weights of {preset.init!r}: pass init=PATH "
+                f"(--init PATH) with its checkpoint"
+            )
+        if init is not None and not preset.model_options:
+            model.load_state_dict(load_pretrained(preset.network, init).state_dict())
+        elif init is not None:
+            model.load_state_dict(read_state_dict(Path(init)))
+        if main:
+            log.write([], mode="w")
+            used = json.dumps({**settings, "data_used": description}, indent=2)
+            (out / "preset.json").write_text(used + "\n")
+
+    if replicas > 1:
+        if device.type == "cuda":
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
+                                                    else None)
+    network = model.module if replicas > 1 else model
+
+    def save(path: Path) -> None:
+        payload = {
+            "format": FORMAT, "preset": settings, "network": preset.network,
+            "model": network.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+            "rng": rng_state(generator), "step": step, "position": _next_position(position, steps_per_batch),
+        }
+        save_atomic(payload, path)
+
+    steps_per_batch = preset.local_steps
+    local_batch = preset.batch // replicas
+    batches_per_epoch = len(epoch_batches(len(data), preset.batch, 0, seed, replicas, rank))
+    total_steps = preset.epochs * batches_per_epoch * steps_per_batch
+    if max_steps is not None:
+        total_steps = min(total_steps, max_steps)
+    bar = None
+    if progress and main:
+        bar = _progress_bar(total=total_steps, initial=min(step, total_steps), desc=preset.name)
+    last_save = time.monotonic()
+    records: list[dict[str, Any]] = []
+    stopped = max_steps is not None and step >= max_steps
+    model.train()
+    try:
+        while position["epoch"] < preset.epochs and not stopped:
+            epoch, started = position["epoch"], time.monotonic()
+            batches = epoch_batches(len(data), preset.batch, epoch, seed, replicas, rank, position["batch"])
+            losses = []
+            for degraded, clean in make_loader(data, batches, num_workers, pin=device.type == "cuda"):
+                degraded = degraded.to(device, non_blocking=True)
+                clean = clean.to(device, non_blocking=True)
+                while position["repeat"] < steps_per_batch:
+                    tick = time.monotonic()
+                    if preset.sigmas:
+                        degraded = add_gaussian_noise(clean, preset.sigmas, generator, replicas, rank)
+                    try:
+                        loss = train_step(model, loss_fn, optimizer, degraded, clean, scaler).item()
+                    except NonFiniteLoss as error:
+                        saved = f"the last checkpoint, {out / LAST}, is intact" if (out / LAST).exists() \
+                            else "no checkpoint was written yet"
+                        raise NonFiniteLoss(
+                            f"{error} at step {step + 1} (epoch {epoch + 1}); training stopped and "
+                            f"{saved}: lower the learning rate or check the data"
+                        ) from None
+                    step += 1
+                    position["repeat"] += 1
+                    losses.append(loss)
+                    if main:
+                        speed = local_batch * replicas / max(time.monotonic() - tick, 1e-9)
+                        record = {"kind": "step", "epoch": epoch + 1, "step": step, "loss": loss,
+                                  "lr": optimizer.param_groups[0]["lr"], "images_per_s": speed}
+                        log.write([record])
+                        records.append(record)
+                        if bar is not None:
+                            bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.4g}", img_s=f"{speed:.1f}")
+                            bar.update()
+                    stopped = max_steps is not None and step >= max_steps
+                    if main and (stopped or (save_every and step % save_every == 0)):
+                        save(out / LAST)
+                        last_save = time.monotonic()
+                    if stopped:
+                        break
+                if stopped:
+                    break
+                position["batch"] += 1
+                position["repeat"] = 0
+            if stopped:
+                break
+            with warnings.catch_warnings():  # resumed at an epoch's end: no step taken since
+                warnings.filterwarnings("ignore", r"Detected call of `lr_scheduler\.step\(\)`")
+                scheduler.step()
+            position = {"epoch": epoch + 1, "batch": 0, "repeat": 0}
+            if main:
+                record = {"kind": "epoch", "epoch": epoch + 1, "step": step,
+                          "loss": float(np.mean(losses)) if losses else float("nan"),
+                          "lr": optimizer.param_groups[0]["lr"], "seconds": time.monotonic() - started}
+                periodic = (epoch + 1) % preset.checkpoint_every == 0 or epoch + 1 == preset.epochs
+                if val_set is not None and periodic:
+                    record["psnr"] = validation_psnr(network, val_set)
+                    model.train()
+                log.write([record])
+                records.append(record)
+                if periodic or time.monotonic() - last_save >= save_interval:
+                    save(out / LAST)
+                    last_save = time.monotonic()
+                if periodic:
+                    save_atomic(network.state_dict(), out / f"model_epoch_{epoch + 1:04d}.pt")
+                    plot_curves(log.read(), preset.name).savefig(out / "curves.png", dpi=110)
+    finally:
+        if bar is not None:
+            bar.close()
+    if replicas > 1:
+        dist.barrier()
+    if main and position["epoch"] >= preset.epochs:
+        save_atomic(network.state_dict(), out / "model.pt")
+    network.eval()
+    return TrainResult(network, preset, out, step, position["epoch"], log.read() if main else records)
+
+
+def _next_position(position: dict[str, int], steps_per_batch: int) -> dict[str, int]:
+    """Where a resumed run starts: after a batch's last repeat, at the next batch's first."""
+    if position["repeat"] >= steps_per_batch:
+        return {**position, "batch": position["batch"] + 1, "repeat": 0}
+    return dict(position)
+
+
+def _progress_bar(**options: Any) -> Any:
+    """tqdm's notebook bar where ipywidgets is installed, its text bar elsewhere."""
+    try:
+        import ipywidgets  # noqa: F401
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm import tqdm
+    return tqdm(unit="step", dynamic_ncols=True, **options)

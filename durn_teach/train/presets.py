@@ -1,0 +1,262 @@
+"""The paper's seven training settings as named presets, and a quick scale of each.
+
+Every preset reproduces the authors' setting exactly by default (Liu et al., CVPR 2019, Sec. 5
+and the release's training scripts): network, data, batch, learning rate, epochs, crop,
+schedule, loss, Adam's betas, and the Gaussian setting's ten steps per batch with fresh noise.
+``quick=True`` gives a run of a few minutes on a CPU or a free Colab GPU, on the built-in
+images when the dataset is absent; each preset's docstring says what the quick scale changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Schedule = Literal["step", "cosine", "constant"]
+LossName = Literal["l2", "ssim_l1", "l1"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One training setting: everything the loop needs to reproduce it.
+
+    ``sigmas`` and ``local_steps`` are applied by the loop (fresh noise, several steps per
+    batch); ``hflip`` and ``resize`` by the data (``durn_teach.data``'s DID-MDN and DDN flip
+    their training crops, GoPro resizes; the built-in stand-ins flip too). ``init`` names the
+    preset whose weights this one starts from. ``model_options`` go to ``build_model`` (for
+    instance ``{"in_channels": 3}``) and ``data_options`` to the dataset; both are empty in the
+    paper's settings.
+    """
+
+    name: str
+    task: str
+    network: str
+    data: str
+    batch: int
+    lr: float
+    epochs: int
+    crop: int
+    schedule: Schedule
+    milestones: tuple[int, ...] = ()
+    gamma: float = 0.1
+    loss: LossName = "ssim_l1"
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    local_steps: int = 1
+    sigmas: tuple[float, ...] = ()
+    hflip: bool = False
+    resize: tuple[int, int] | None = None
+    init: str | None = None
+    checkpoint_every: int = 10
+    epoch_size: int | None = None
+    quick: bool = False
+    model_options: dict[str, Any] = field(default_factory=dict)
+    data_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.schedule not in ("step", "cosine", "constant"):
+            raise ValueError(f"schedule must be 'step', 'cosine' or 'constant', got {self.schedule!r}")
+        if self.loss not in ("l2", "ssim_l1", "l1"):
+            raise ValueError(f"loss must be 'l2', 'ssim_l1' or 'l1', got {self.loss!r}")
+        for label in ("batch", "epochs", "crop", "local_steps", "checkpoint_every"):
+            value = getattr(self, label)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a positive integer, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+
+    def replace(self, **changes: Any) -> Preset:
+        """A copy with ``changes`` (for example ``epochs=10``); unknown fields are refused."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            fields = ", ".join(f.name for f in dataclasses.fields(self))
+            raise ValueError(f"a preset has no field {unknown}; its fields are: {fields}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The preset as plain values (lists for tuples), as checkpoints and logs store it."""
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(self).items()
+        }
+
+
+def _scaled(milestones: tuple[int, ...], epochs: int, quick_epochs: int) -> tuple[int, ...]:
+    """Milestones moved to the same fractions of a shorter run (distinct, within the run)."""
+    scaled = sorted({max(1, round(m * quick_epochs / epochs)) for m in milestones})
+    return tuple(m for m in scaled if m < quick_epochs)
+
+
+def _quick(preset: Preset, *, batch: int, crop: int, epochs: int, epoch_size: int) -> Preset:
+    """The quick scale: a smaller batch, crop and run, the schedule scaled to fit; all else kept."""
+    return preset.replace(
+        batch=batch,
+        crop=crop,
+        epochs=epochs,
+        epoch_size=epoch_size,
+        milestones=_scaled(preset.milestones, preset.epochs, epochs),
+        checkpoint_every=1,
+        quick=True,
+    )
+
+
+def gaussian_gray(quick: bool = False) -> Preset:
+    """Gaussian noise on gray images with DuRN-P (Sec. 5.1).
+
+    Reproduces: BSD gray (300 train+val images), batch 100, Adam lr 1e-3, 3000 epochs, 64x64
+    crops, lr x0.1 at epochs 500, 1000, 1500 and 2500, L2 loss; each clean crop gets noise
+    with sigma drawn per image from {30, 50, 70} (on the 0-255 scale, not clipped), and each
+    batch is used for ten optimisation steps with fresh noise each time.
+
+    Quick: batch 8, 32x32 crops, 16 crops an epoch, 8 epochs (160 steps), the milestones at
+    the same fractions of the run; ten steps per batch and the noise as in the paper.
+    """
+    preset = Preset(
+        name="gaussian-gray", task="Gaussian noise (gray)", network="DuRN-P", data="bsd-gray",
+        batch=100, lr=1e-3, epochs=3000, crop=64, schedule="step",
+        milestones=(500, 1000, 1500, 2500), gamma=0.1, loss="l2", local_steps=10,
+        sigmas=(30.0, 50.0, 70.0),
+    )
+    return _quick(preset, batch=8, crop=32, epochs=8, epoch_size=16) if quick else preset
+
+
+def real_noise(quick: bool = False) -> Preset:
+    """Real-world noise with DuRN-P-no-norm (Sec. 5.1).
+
+    Reproduces: PolyU / RealNoiseHKPoly, 30 full-size scenes, batch 30, Adam lr 1e-4, 3500
+    epochs, 128x128 crops, lr x0.1 at epochs 1000 and 2000, loss 1.1*(-SSIM) + 0.75*L1.
+
+    Quick: batch 4, 48x48 crops, 16 crops an epoch, 10 epochs, the milestones scaled.
+    """
+    preset = Preset(
+        name="real-noise", task="real-world noise", network="DuRN-P-no-norm", data="polyu",
+        batch=30, lr=1e-4, epochs=3500, crop=128, schedule="step", milestones=(1000, 2000),
+    )
+    return _quick(preset, batch=4, crop=48, epochs=10, epoch_size=16) if quick else preset
+
+
+def motion_blur(quick: bool = False) -> Preset:
+    """Motion blur with DuRN-U (Sec. 5.2).
+
+    Reproduces: GoPro train, each image resized to 640x360 first, batch 10, Adam lr 1e-4,
+    5000 epochs, 256x256 crops, lr x0.1 at epochs 2000 and 4000, loss 1.1*(-SSIM) + 0.75*L1.
+
+    Quick: batch 2, 64x64 crops, 8 crops an epoch, 10 epochs, the milestones scaled.
+    """
+    preset = Preset(
+        name="motion-blur", task="motion blur", network="DuRN-U", data="gopro",
+        batch=10, lr=1e-4, epochs=5000, crop=256, schedule="step", milestones=(2000, 4000),
+        resize=(640, 360),
+    )
+    return _quick(preset, batch=2, crop=64, epochs=10, epoch_size=8) if quick else preset
+
+
+def haze_its(quick: bool = False) -> Preset:
+    """Haze with DuRN-US on RESIDE indoor (Sec. 5.3).
+
+    Reproduces: RESIDE ITS, one of the ten hazy versions drawn per image, batch 40, Adam lr
+    1e-4, 3000 epochs, 256x256 crops, lr x0.1 at epochs 700 and 1400, loss
+    1.1*(-SSIM) + 0.75*L1.
+
+    Quick: batch 2, 64x64 crops, 8 crops an epoch, 10 epochs, the milestones scaled.
+    """
+    preset = Preset(
+        name="haze-its", task="haze", network="DuRN-US", data="reside",
+        batch=40, lr=1e-4, epochs=3000, crop=256, schedule="step", milestones=(700, 1400),
+    )
+    return _quick(preset, batch=2, crop=64, epochs=10, epoch_size=8) if quick else preset
+
+
+def haze_dcpdn(quick: bool = False) -> Preset:
+    """Haze with DuRN-US on the DCPDN data (Sec. 5.3).
+
+    Reproduces: the DCPDN training pairs (h5 files), batch 20, Adam lr 1e-4, 600 epochs,
+    256x256 crops, a constant learning rate, loss 1.1*(-SSIM) + 0.75*L1.
+
+    Quick: batch 2, 64x64 crops, 8 crops an epoch, 10 epochs.
+    """
+    preset = Preset(
+        name="haze-dcpdn", task="haze", network="DuRN-US", data="dcpdn",
+        batch=20, lr=1e-4, epochs=600, crop=256, schedule="constant",
+    )
+    return _quick(preset, batch=2, crop=64, epochs=10, epoch_size=8) if quick else preset
+
+
+def rain_streak(quick: bool = False) -> Preset:
+    """Rain streaks with DuRN-S (Sec. 5.5).
+
+    Reproduces: DID-MDN (one of Heavy, Medium, Light drawn per image), batch 40, Adam lr 1e-4,
+    2000 epochs, 64x64 crops, cosine annealing over all epochs, a random left-right flip,
+    loss 1.1*(-SSIM) + 0.75*L1. For DDN (one of its 14 rainy versions drawn per image) use
+    ``rain_streak().replace(data="ddn")`` or ``durn-teach train rain-streak --data ddn``.
+
+    Quick: batch 4, 32x32 crops, 8 crops an epoch, 10 epochs, cosine over those 10 epochs.
+    """
+    preset = Preset(
+        name="rain-streak", task="rain streaks", network="DuRN-S", data="did-mdn",
+        batch=40, lr=1e-4, epochs=2000, crop=64, schedule="cosine", hflip=True,
+    )
+    return _quick(preset, batch=4, crop=32, epochs=10, epoch_size=8) if quick else preset
+
+
+def raindrop_stage1(quick: bool = False) -> Preset:
+    """Raindrops with DuRN-S-P, first stage (Sec. 5.4).
+
+    Reproduces: RainDrop train, batch 24, Adam lr 1e-4, 4000 epochs, 256x256 crops, lr x0.5 at
+    epoch 2000, loss 1.1*(-SSIM) + 0.75*L1. The second stage is ``raindrop-stage2``.
+
+    Quick: batch 2, 64x64 crops, 8 crops an epoch, 10 epochs, the milestone scaled.
+    """
+    preset = Preset(
+        name="raindrop-stage1", task="raindrops", network="DuRN-S-P", data="raindrop",
+        batch=24, lr=1e-4, epochs=4000, crop=256, schedule="step", milestones=(2000,), gamma=0.5,
+    )
+    return _quick(preset, batch=2, crop=64, epochs=10, epoch_size=8) if quick else preset
+
+
+def raindrop_stage2(quick: bool = False) -> Preset:
+    """Raindrops with DuRN-S-P, second stage (Sec. 5.4): fine-tuning the first stage's weights.
+
+    Reproduces: RainDrop train, batch 24, Adam lr 1e-5, 100 epochs, 256x256 crops, a constant
+    learning rate, loss 1.1*L1, starting from the weights of ``raindrop-stage1`` (give them
+    with ``init=`` or ``--init PATH``).
+
+    Quick: batch 2, 64x64 crops, 8 crops an epoch, 5 epochs; without ``init`` it starts from
+    scratch (a quick run needs no first stage).
+    """
+    preset = Preset(
+        name="raindrop-stage2", task="raindrops", network="DuRN-S-P", data="raindrop",
+        batch=24, lr=1e-5, epochs=100, crop=256, schedule="constant", loss="l1",
+        init="raindrop-stage1",
+    )
+    return _quick(preset, batch=2, crop=64, epochs=5, epoch_size=8) if quick else preset
+
+
+PRESETS: dict[str, Callable[..., Preset]] = {
+    "gaussian-gray": gaussian_gray,
+    "real-noise": real_noise,
+    "motion-blur": motion_blur,
+    "haze-its": haze_its,
+    "haze-dcpdn": haze_dcpdn,
+    "rain-streak": rain_streak,
+    "raindrop-stage1": raindrop_stage1,
+    "raindrop-stage2": raindrop_stage2,
+}
+
+
+def list_presets() -> list[str]:
+    """The names ``get_preset`` accepts, in the paper's order."""
+    return list(PRESETS)
+
+
+def get_preset(name: str, quick: bool = False, **changes: Any) -> Preset:
+    """The preset ``name`` (exactly the paper's unless ``quick``), with optional ``changes``."""
+    try:
+        builder = PRESETS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown preset {name!r}; the presets are: {', '.join(PRESETS)}") from None
+    preset = builder(quick=quick)
+    return preset.replace(**changes) if changes else preset

@@ -1,0 +1,437 @@
+"""The download path end to end against a local HTTP server, and every dataset's arrangement."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import re
+import tarfile
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from durn_teach import data, download
+from tests import trees
+
+
+class Server(ThreadingHTTPServer):
+    """Serves ``files`` (path -> bytes) with HTTP Range; paths in ``cut`` break off halfway once."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.files: dict[str, bytes] = {}
+        self.cut: set[str] = set()
+        self.requests: list[tuple[str, str | None]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = self.server.files.get(self.path)
+        wanted = self.headers.get("Range")
+        self.server.requests.append((self.path, wanted))
+        if body is None:
+            self.send_error(404)
+            return
+        start = int(re.match(r"bytes=(\d+)-", wanted)[1]) if wanted else 0
+        self.send_response(206 if wanted else 200)
+        if wanted:
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        self.send_header("Content-Length", str(len(body) - start))
+        self.end_headers()
+        if self.path in self.server.cut:
+            self.server.cut.discard(self.path)
+            self.wfile.write(body[start : start + (len(body) - start) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body[start:])
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = Server()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def png(level: int, size: tuple[int, int] = (24, 32), channels: int = 3) -> bytes:
+    buffer = io.BytesIO()
+    trees.Image.fromarray(trees.clean(level, *size, channels=channels)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def jpg(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    trees.Image.fromarray(array).save(buffer, format="JPEG", quality=100, subsampling=0)
+    return buffer.getvalue()
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
+def car_archive() -> bytes:
+    """Two Car pairs, and 300 kB of noise so that a transfer breaks after a few chunks."""
+    padding = np.random.default_rng(0).bytes(300_000)
+    return zipped(
+        {
+            "CarDataset/blurred/1.png": png(90),
+            "CarDataset/sharp/1.png": png(80),
+            "CarDataset/blurred/2.png": png(110),
+            "CarDataset/sharp/2.png": png(100),
+            "CarDataset/README": padding,
+        }
+    )
+
+
+def serve_car(server: Server, monkeypatch, content: bytes, sha256: str | None) -> None:
+    """Point the Car dataset's registry entry at the local server."""
+    server.files["/car.zip"] = content
+    archive = download.Archive("car.zip", url=f"{server.url}/car.zip", sha256=sha256)
+    monkeypatch.setitem(
+        download.SOURCES, "car", dataclasses.replace(download.SOURCES["car"], archives=(archive,))
+    )
+
+
+def test_good_archive_is_downloaded_verified_unpacked_and_read(server, monkeypatch, tmp_path, capsys):
+    content = car_archive()
+    serve_car(server, monkeypatch, content, hashlib.sha256(content).hexdigest())
+    assert download.main(["fetch", "car", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "SHA-256 verified" in out and "CarDataset test: 2 of 1151 images in place" in out
+    assert (tmp_path / "archives" / "car.zip").read_bytes() == content
+    assert not list((tmp_path / "archives").glob("*.part")) and not (tmp_path / ".staging").exists()
+    blurred, sharp, name = data.CarDataset(tmp_path, resize_to=None)[1]
+    assert name == "2.png" and float((blurred - sharp).mean() * 255) == pytest.approx(10, abs=1e-3)
+    # a second run finds the verified archive and does not download it again
+    assert download.main(["fetch", "car", "--root", str(tmp_path)]) == 0
+    assert len(server.requests) == 1
+
+
+def test_corrupted_archive_is_rejected_kept_aside_and_never_used(server, monkeypatch, tmp_path, capsys):
+    content = car_archive()
+    serve_car(server, monkeypatch, content[:-10] + b"0123456789", hashlib.sha256(content).hexdigest())
+    assert download.main(["fetch", "car", "--root", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"expected {hashlib.sha256(content).hexdigest()}" in out and "SHA-256 mismatch" in out
+    assert not (tmp_path / "archives" / "car.zip").exists()
+    assert (tmp_path / "archives" / "car.zip.rejected").is_file()
+    assert not (tmp_path / "CarDataset").exists()
+    assert download.status("car", tmp_path) == "missing"
+
+
+def test_interrupted_transfer_is_resumed_with_a_range_request(server, monkeypatch, tmp_path):
+    content = car_archive()
+    serve_car(server, monkeypatch, content, hashlib.sha256(content).hexdigest())
+    server.cut.add("/car.zip")
+    download.fetch("car", tmp_path, progress=False)
+    assert (tmp_path / "archives" / "car.zip").read_bytes() == content
+    (_, none), (_, wanted) = server.requests
+    resumed_at = int(wanted.removeprefix("bytes=").removesuffix("-"))
+    assert none is None and download.CHUNK <= resumed_at <= len(content) // 2  # whole chunks were kept
+    assert len(data.CarDataset(tmp_path, limit=2)) == 2
+
+
+def test_interrupted_transfer_keeps_its_part_for_the_next_run(server, monkeypatch, tmp_path):
+    content = car_archive()
+    serve_car(server, monkeypatch, content, hashlib.sha256(content).hexdigest())
+    server.cut.add("/car.zip")
+    with pytest.raises(download.DownloadError, match="run the same command again to resume"):
+        download.fetch("car", tmp_path, retries=0, progress=False)
+    part = tmp_path / "archives" / "car.zip.part"
+    kept = part.stat().st_size
+    assert 0 < kept <= len(content) // 2 and not (tmp_path / "archives" / "car.zip").exists()
+    assert content.startswith(part.read_bytes())
+    download.fetch("car", tmp_path, retries=0, progress=False)
+    assert (tmp_path / "archives" / "car.zip").read_bytes() == content and not part.exists()
+    assert server.requests[-1] == ("/car.zip", f"bytes={kept}-")
+
+
+def test_unknown_checksum_is_reported_and_can_be_pinned(server, monkeypatch, tmp_path, capsys):
+    content = car_archive()
+    digest = hashlib.sha256(content).hexdigest()
+    serve_car(server, monkeypatch, content, None)
+    assert download.main(["fetch", "car", "--root", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert f"no published checksum recorded; computed SHA-256 is {digest}" in out and "--sha256" in out
+    assert download.main(["fetch", "car", "--root", str(tmp_path / "b"), "--sha256", "0" * 64]) == 1
+    assert "SHA-256 mismatch" in capsys.readouterr().out
+    assert download.main(["fetch", "car", "--root", str(tmp_path / "c"), "--sha256", digest]) == 0
+
+
+def test_from_archive_verifies_the_users_file_and_leaves_it_in_place(tmp_path, capsys):
+    archive = tmp_path / "mine.zip"
+    archive.write_bytes(car_archive())
+    assert (
+        download.main(
+            [
+                "fetch",
+                "car",
+                "--root",
+                str(tmp_path / "data"),
+                "--from-archive",
+                str(archive),
+                "--sha256",
+                "f" * 64,
+            ]
+        )
+        == 1
+    )
+    assert "SHA-256 mismatch" in capsys.readouterr().out and archive.is_file()
+    assert not (tmp_path / "data" / "CarDataset").exists()
+    missing = tmp_path / "nothing.zip"
+    assert download.main(["fetch", "car", "--root", str(tmp_path), "--from-archive", str(missing)]) == 1
+    assert f"--from-archive {missing} does not exist" in capsys.readouterr().out
+
+
+def test_manual_sources_print_where_to_get_the_archive(tmp_path, capsys):
+    assert download.main(["fetch", "reside", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "https://sites.google.com/view/reside-dehaze-datasets (a web page to visit)" in out
+    assert f"python data_scripts/reside.py --root {tmp_path} --from-archive PATH" in out
+    assert not (tmp_path / "RESIDE").exists()
+
+
+def test_unpack_refuses_members_outside_the_target(tmp_path):
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(zipped({"../escape.txt": b"x"}))
+    with pytest.raises(ValueError, match="would be written outside"):
+        download.unpack(bad, tmp_path / "out")
+    with pytest.raises(ValueError, match=r"cannot unpack .*\.rar: expected a \.zip"):
+        download.unpack(tmp_path / "data.rar", tmp_path / "out")
+
+
+def test_data_root_argument_environment_and_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("DURN_DATA", str(tmp_path / "env"))
+    assert download.data_root() == tmp_path / "env"
+    assert download.data_root(tmp_path / "arg") == tmp_path / "arg"
+    monkeypatch.delenv("DURN_DATA")
+    assert download.data_root().parts[-2:] == ("durn-teach", "data")
+
+
+# ------------------------------------------------------------------------------------------------
+# Every dataset: fabricated archives as distributed -> arranged layout -> read by its loader
+# ------------------------------------------------------------------------------------------------
+
+
+def first(folder, split):
+    return data.split_names(folder, split)[0]
+
+
+def noisy_pair(stem: str) -> dict[str, bytes]:
+    return {
+        f"{stem}_mean.JPG": jpg(trees.clean(100, 24, 32)),
+        f"{stem}_Real.JPG": jpg(trees.clean(100, 24, 32) + 5),
+    }
+
+
+def tgz(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tf:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tf.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def archives(key: str) -> dict[str, bytes]:
+    """Small archives shaped as the official ones are distributed (as far as this project knows)."""
+    if key == "bsd-gray":
+        images = "BSR/BSDS500/data/images"
+        return {
+            "BSR_bsds500.tgz": tgz(
+                {
+                    f"{images}/train/{first('BSD_gray', 'train')[:-4]}.jpg": jpg(trees.clean(90, 24, 32)),
+                    f"{images}/test/{first('BSD_gray', 'test')[:-4]}.jpg": jpg(trees.clean(90, 24, 32)),
+                    f"{images}/train/Thumbs.db": b"",
+                }
+            )
+        }
+    if key == "dncnn-sets":
+        gray = png(70, channels=1)
+        return {
+            "DnCNN-master.zip": zipped(
+                {
+                    "DnCNN-master/testsets/BSD68/test001.png": gray,
+                    "DnCNN-master/testsets/Set12/01.png": gray,
+                    "DnCNN-master/TrainingCodes/DnCNN_TrainingCodes_v1.0/data/Train400/test_001.png": gray,
+                }
+            )
+        }
+    if key == "polyu":
+        crop = {
+            f"CroppedImages/Canon5D2_5_160_3200_chair_11_{k}.JPG": jpg(trees.clean(100, 24, 32))
+            for k in ("real", "mean")
+        }
+        full = {
+            f"OriginalImages/{n}": c for n, c in noisy_pair(first("RealNoiseHKPoly", "train")[:-9]).items()
+        }
+        return {"polyu.zip": zipped(crop | full)}
+    if key == "gopro":
+        sequence, frame = first("GoPro", "train").split("/")
+        return {
+            "GOPRO_Large.zip": zipped(
+                {
+                    f"GOPRO_Large/train/{sequence}/{kind}/{frame}": png(60)
+                    for kind in ("blur", "blur_gamma", "sharp")
+                }
+            )
+        }
+    if key == "car":
+        return {"car.zip": car_archive()}
+    if key == "reside":
+        train, test = first("RESIDE", "train")[:-4], first("RESIDE", "test")[:-4]
+        its = {f"ITS/hazy/{train}_{k}_0.{k}5.png": png(40 + k) for k in range(1, 11)}
+        sots = {f"SOTS/indoor/hazy/{test}_{k}.png": png(40 + k) for k in range(1, 11)}
+        return {
+            "ITS.zip": zipped(its | {f"ITS/clear/{train}.png": png(40), f"ITS/trans/{train}_1.png": png(1)}),
+            "SOTS.zip": zipped(sots | {f"SOTS/indoor/gt/{test}.png": png(40)}),
+        }
+    if key == "dcpdn":
+
+        def h5(level: int) -> bytes:
+            path = Path(trees.__file__).parent / ".dcpdn.h5"
+            gt = trees.clean(level, 24, 32).astype(np.float32) / 255
+            with trees.h5py.File(path, "w") as f:
+                f["ato"], f["gt"], f["haze"], f["trans"] = gt, gt, gt / 2, gt
+            content = path.read_bytes()
+            path.unlink()
+            return content
+
+        return {
+            "dcpdn.zip": zipped(
+                {
+                    f"training/{first('DCPDNData', 'train')}": h5(80),
+                    f"TestA/{first('DCPDNData', 'test')}": h5(90),
+                }
+            )
+        }
+    if key == "raindrop":
+        out = {}
+        for split, ext in (("train", "png"), ("test_a", "png"), ("test_b", "jpg")):
+            name, image = first("RainDrop", split), trees.clean(70, 24, 32)
+            encode = jpg if ext == "jpg" else (lambda a: png(70))
+            out[f"{split}.zip"] = zipped(
+                {
+                    f"{split}/data/{name}_rain.{ext}": encode(image + 3),
+                    f"{split}/gt/{name}_clean.{ext}": encode(image),
+                }
+            )
+        return out
+    if key == "did-mdn":
+        name, test = first("DIDMDN_Data", "train"), first("DIDMDN_Data", "test")
+        pair = jpg(np.concatenate([trees.clean(60, 24, 32) + 8, trees.clean(60, 24, 32)], axis=1))
+        files = {
+            f"DID-MDN-training/{d}/train2018new/{name}": pair
+            for d in ("Rain_Heavy", "Rain_Medium", "Rain_Light")
+        }
+        return {"didmdn.zip": zipped(files | {f"DID-MDN-test/{test}": pair})}
+    if key == "ddn":
+        stem = first("DDN_Data", "train")[:-4]
+        rainy = {
+            f"training/rainy_image/{stem}_{k}.jpg": jpg(trees.clean(50, 24, 32) + 2 * k) for k in range(1, 15)
+        }
+        return {
+            "ddn.zip": zipped(rainy | {f"training/ground_truth/{stem}.jpg": jpg(trees.clean(50, 24, 32))})
+        }
+    raise KeyError(key)
+
+
+READERS = {
+    "bsd-gray": lambda root: data.BSDGray(root, crop_size=16),
+    "dncnn-sets": lambda root: data.BSD68(root, sigma=30),
+    "polyu": lambda root: data.PolyU(root, crop_size=16),
+    "gopro": lambda root: data.GoPro(root, crop_size=8, resize_to=(16, 12)),
+    "car": lambda root: data.CarDataset(root),
+    "reside": lambda root: data.RESIDEIndoor(root, split="test"),
+    "dcpdn": lambda root: data.DCPDN(root, crop_size=16),
+    "raindrop": lambda root: data.RainDrop(root, split="test_b"),
+    "did-mdn": lambda root: data.DIDMDN(root, crop_size=16),
+    "ddn": lambda root: data.DDN(root, crop_size=16),
+}
+
+
+@pytest.mark.parametrize("key", list(download.SOURCES))
+def test_every_dataset_is_arranged_from_its_archives_into_the_loaders_layout(key, tmp_path, capsys):
+    given = []
+    for name, content in archives(key).items():
+        (tmp_path / name).write_bytes(content)
+        given.append(str(tmp_path / name))
+    assert download.main(["fetch", key, "--root", str(tmp_path / "data"), "--from-archive", *given]) == 0
+    out = capsys.readouterr().out
+    assert out.count("no published checksum recorded") == len(given)
+    assert all(Path(g).is_file() for g in given)  # the user's archives are left as they were
+    degraded, clean, name = READERS[key](tmp_path / "data")[0]
+    assert degraded.shape == clean.shape and degraded.ndim == 3 and isinstance(name, str)
+    assert download.status(key, tmp_path / "data").startswith("incomplete")  # one image of each split
+
+
+def test_arranged_files_match_the_release_names(tmp_path):
+    for key in ("reside", "polyu", "did-mdn"):
+        for name, content in archives(key).items():
+            (tmp_path / name).write_bytes(content)
+            download.fetch(key, tmp_path / "data", from_archive=[tmp_path / name])
+    root = tmp_path / "data"
+    train, test = first("RESIDE", "train")[:-4], first("RESIDE", "test")[:-4]
+    assert sorted(p.name for p in (root / "RESIDE" / "indoor_train" / "images").iterdir()) == sorted(
+        f"{train}_{k}.png" for k in range(1, 11)
+    )  # the ITS haze parameter dropped from the name
+    assert [p.name for p in (root / "RESIDE" / "sots_indoor_test" / "labels").iterdir()] == [f"{test}.png"]
+    assert not (root / "RESIDE" / "indoor_train" / "labels" / f"{train}_1.png").exists()  # trans/ is no label
+    assert [p.name for p in (root / "PolyU_cropped").iterdir()].__len__() == 2
+    assert (root / "RealNoiseHKPoly" / "OriginalImages" / first("RealNoiseHKPoly", "train")).is_file()
+    assert len(list((root / "DIDMDN_Data" / "train").rglob("*.jpg"))) == 3
+
+
+def test_a_folder_can_stand_for_an_archive_and_is_copied_not_moved(tmp_path):
+    folder = tmp_path / "Car"
+    for kind in ("blurred", "sharp"):
+        (folder / kind).mkdir(parents=True)
+        (folder / kind / "1.png").write_bytes(png(50))
+    download.fetch("car", tmp_path / "data", from_archive=[folder])
+    assert (folder / "sharp" / "1.png").is_file() and (
+        tmp_path / "data" / "CarDataset" / "sharp" / "1.png"
+    ).is_file()
+
+
+def test_polyu_crop_names_map_to_the_release_scenes():
+    assert download.polyu_scene("NikonD800_6-3_125_5000_plant__4_real.JPG") == "Nikon800_plant"
+    assert download.polyu_scene("NikonD800_10_100_6400_planandsofa_2_mean.JPG") == "Nikon800_plaso"
+    assert download.polyu_scene("Canon600D_3-5_125_1600_waterhouse_10_mean.JPG") == "Canon600_water"
+    with pytest.raises(ValueError, match="'IMG_8325.JPG' is not a PolyU crop name"):
+        download.polyu_scene("IMG_8325.JPG")
+
+
+def test_list_shows_every_dataset_with_size_licence_and_status(tmp_path, capsys):
+    trees.car(tmp_path)
+    assert download.main(["list", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for key in download.SOURCES:
+        assert re.search(rf"^{key} ", out, re.MULTILINE), key
+    assert re.search(r"^car +incomplete \(CarDataset test\)", out, re.MULTILINE)
+    assert re.search(r"^gopro +missing .*licence: see the official page", out, re.MULTILINE)
+    assert "non-commercial" in out
+    rows = {row["key"]: row for row in download.table(tmp_path)}
+    assert (
+        rows["bsd-gray"]["fetch"] == "download" and rows["reside"]["fetch"] == "by hand, then --from-archive"
+    )

@@ -1,0 +1,304 @@
+"""Training: presets equal the paper's table, exact resume, DDP equals one process, faults."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.utils.data import Dataset
+
+from durn_teach import build_model, load_pretrained
+from durn_teach.train import (
+    PRESETS,
+    NonFiniteLoss,
+    ResumeError,
+    fit,
+    get_preset,
+    list_presets,
+    load_checkpoint,
+    loop,
+    pick_device,
+)
+from durn_teach.train import checkpoint as checkpoint_module
+from durn_teach.train.data import epoch_batches
+
+# The paper's training table (reference: the release's training scripts), field by field.
+PAPER = {
+    "gaussian-gray": ("DuRN-P", "bsd-gray", 100, 1e-3, 3000, 64, "step", (500, 1000, 1500, 2500), 0.1, "l2"),
+    "real-noise": ("DuRN-P-no-norm", "polyu", 30, 1e-4, 3500, 128, "step", (1000, 2000), 0.1, "ssim_l1"),
+    "motion-blur": ("DuRN-U", "gopro", 10, 1e-4, 5000, 256, "step", (2000, 4000), 0.1, "ssim_l1"),
+    "haze-its": ("DuRN-US", "reside", 40, 1e-4, 3000, 256, "step", (700, 1400), 0.1, "ssim_l1"),
+    "haze-dcpdn": ("DuRN-US", "dcpdn", 20, 1e-4, 600, 256, "constant", (), 0.1, "ssim_l1"),
+    "rain-streak": ("DuRN-S", "did-mdn", 40, 1e-4, 2000, 64, "cosine", (), 0.1, "ssim_l1"),
+    "raindrop-stage1": ("DuRN-S-P", "raindrop", 24, 1e-4, 4000, 256, "step", (2000,), 0.5, "ssim_l1"),
+    "raindrop-stage2": ("DuRN-S-P", "raindrop", 24, 1e-5, 100, 256, "constant", (), 0.1, "l1"),
+}
+FIELDS = ("network", "data", "batch", "lr", "epochs", "crop", "schedule", "milestones", "gamma", "loss")
+
+
+@pytest.mark.parametrize("name", list(PAPER))
+def test_presets_equal_the_papers_table(name):
+    preset = get_preset(name)
+    assert tuple(getattr(preset, f) for f in FIELDS) == PAPER[name]
+    assert (preset.betas, preset.eps, preset.weight_decay) == ((0.9, 0.999), 1e-8, 0.0)
+    assert preset.local_steps == (10 if name == "gaussian-gray" else 1)
+    assert preset.sigmas == ((30.0, 50.0, 70.0) if name == "gaussian-gray" else ())
+    assert preset.hflip == (name == "rain-streak")
+    assert preset.resize == ((640, 360) if name == "motion-blur" else None)
+    assert preset.init == ("raindrop-stage1" if name == "raindrop-stage2" else None)
+    assert preset.checkpoint_every == 10 and not preset.quick and preset.epoch_size is None
+    doc = PRESETS[name].__doc__
+    assert "Reproduces:" in doc and "Quick:" in doc
+
+
+@pytest.mark.parametrize("name", list(PAPER))
+def test_quick_keeps_the_setting_and_scales_the_run(name):
+    paper, quick = get_preset(name), get_preset(name, quick=True)
+    for field in ("network", "data", "lr", "schedule", "gamma", "loss", "betas", "local_steps", "sigmas"):
+        assert getattr(quick, field) == getattr(paper, field), field
+    assert quick.quick and quick.batch < paper.batch and quick.crop < paper.crop and quick.epochs <= 10
+    assert all(0 < m < quick.epochs for m in quick.milestones)
+    assert len(quick.milestones) <= len(paper.milestones)
+
+
+def test_unknown_preset_and_bad_changes_are_named():
+    with pytest.raises(ValueError, match="unknown preset 'denoise'.*gaussian-gray"):
+        get_preset("denoise")
+    with pytest.raises(ValueError, match="no field \\['bacth'\\]"):
+        get_preset("real-noise", bacth=3)
+    with pytest.raises(ValueError, match="batch must be a positive integer, got 0"):
+        get_preset("real-noise", batch=0)
+    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 8
+
+
+def test_device_choice():
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device(None).type in ("cpu", "cuda", "mps")
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
+        pick_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            pick_device("cuda")
+
+
+def test_ranks_together_get_the_batches_of_one_process():
+    one = epoch_batches(12, 4, epoch=3, seed=5)
+    two = [epoch_batches(12, 4, epoch=3, seed=5, replicas=2, rank=r) for r in (0, 1)]
+    for k, batch in enumerate(one):
+        assert sorted(batch) == sorted(two[0][k] + two[1][k])
+    assert epoch_batches(12, 4, epoch=3, seed=5, start=2) == one[2:]
+    assert epoch_batches(12, 4, epoch=4, seed=5) != one
+    with pytest.raises(ValueError, match="batch of 4 does not split evenly over 3"):
+        epoch_batches(12, 4, 0, 0, replicas=3)
+
+
+class Crops(Dataset):
+    """Random crops of fixed random images, drawn from torch's global generator (as the datasets do)."""
+
+    def __init__(self, count: int = 6, channels: int = 1, crop: int = 16) -> None:
+        self.images = torch.rand(count, channels, 24, 24, generator=torch.Generator().manual_seed(0))
+        self.crop = crop
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        top, left = torch.randint(0, 24 - self.crop + 1, (2,)).tolist()
+        clean = self.images[index, :, top : top + self.crop, left : left + self.crop]
+        return (clean + 0.1 * torch.randn_like(clean)).clamp(0, 1), clean, f"image{index}"
+
+
+def tiny(**changes):
+    """The Gaussian setting (DuRN-P, batch norm, fresh noise, steps per batch), shrunk to seconds."""
+    base = dict(batch=2, crop=16, epochs=2, local_steps=2, milestones=(1,), epoch_size=None,
+                checkpoint_every=2, model_options={"dim": 8})
+    return get_preset("gaussian-gray", quick=True, **{**base, **changes})
+
+
+def weights(path):
+    return torch.load(path, weights_only=True)
+
+
+def run(out, preset=None, **options):
+    return fit(preset or tiny(), out, dataset=Crops(), device="cpu", progress=False, **options)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole")
+    result = run(out)
+    assert result.step == 2 * 3 * 2 and result.epoch == 2  # 2 epochs x 3 batches x 2 steps
+    return out
+
+
+def test_a_killed_run_resumed_ends_with_identical_weights(uninterrupted, tmp_path, monkeypatch):
+    kill_at = 5  # killed in step 5; the checkpoint of step 3 resumes within a batch
+    calls = {"n": 0}
+    step = loop.train_step
+
+    def killed(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == kill_at:
+            raise KeyboardInterrupt  # the process dies in the middle of this step
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "train_step", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, save_every=3)
+    saved = load_checkpoint(tmp_path / "last.pt")
+    assert saved["step"] == (kill_at - 1) // 3 * 3
+    monkeypatch.setattr(loop, "train_step", step)
+    torch.manual_seed(123)  # the global generators' state must not matter
+    result = run(tmp_path, resume=True)
+    expected, got = weights(uninterrupted / "model.pt"), weights(tmp_path / "model.pt")
+    assert list(expected) == list(got)
+    assert all(torch.equal(expected[key], got[key]) for key in expected), "weights differ after resume"
+    steps = [r["step"] for r in result.records if r["kind"] == "step"]
+    assert steps == list(range(1, 13)), "the log has each step once"
+    whole = [json.loads(line) for line in (uninterrupted / "log.jsonl").read_text().splitlines()]
+    assert [r["loss"] for r in result.records if r["kind"] == "step"] == \
+        [r["loss"] for r in whole if r["kind"] == "step"]
+
+
+def test_stopping_after_max_steps_and_resuming_is_exact(uninterrupted, tmp_path):
+    first = run(tmp_path, max_steps=6, log_format="csv")  # stops at the end of the first epoch
+    assert first.step == 6 and not (tmp_path / "model.pt").exists()
+    assert load_checkpoint(tmp_path / "last.pt")["position"] == {"epoch": 0, "batch": 3, "repeat": 0}
+    run(tmp_path, resume=True, log_format="csv")
+    expected, got = weights(uninterrupted / "model.pt"), weights(tmp_path / "model.pt")
+    assert all(torch.equal(expected[key], got[key]) for key in expected)
+    assert (tmp_path / "log.csv").read_text().startswith("kind,epoch,step,loss")
+
+
+def test_checkpoint_holds_everything_and_loads_safely(uninterrupted):
+    payload = load_checkpoint(uninterrupted / "last.pt")
+    assert {"model", "optimizer", "scheduler", "scaler", "rng", "step", "position", "preset"} <= set(payload)
+    assert set(payload["rng"]) == {"python", "numpy", "torch", "cuda", "generator"}
+    assert payload["position"] == {"epoch": 2, "batch": 0, "repeat": 0} and payload["step"] == 12
+    assert payload["scheduler"]["last_epoch"] == 2
+    assert (uninterrupted / "curves.png").stat().st_size > 0
+
+
+def test_a_training_checkpoint_loads_as_the_network_and_as_init(tmp_path):
+    preset = tiny(model_options={}, epochs=1)
+    run(tmp_path / "a", preset, max_steps=1)
+    payload = load_checkpoint(tmp_path / "a" / "last.pt")
+    model = load_pretrained("DuRN-P", tmp_path / "a" / "last.pt")  # its "model" entry is a state dict
+    assert torch.equal(model.state_dict()["conv1.conv2d.weight"], payload["model"]["conv1.conv2d.weight"])
+    with pytest.raises(ValueError, match="fine-tunes the weights of 'raindrop-stage1': pass init=PATH"):
+        fit(get_preset("raindrop-stage2"), tmp_path / "b", dataset=Crops(channels=3), device="cpu")
+    second = run(tmp_path / "c", preset, max_steps=0, init=tmp_path / "a" / "last.pt")
+    weight = payload["model"]["conv1.conv2d.weight"]
+    assert torch.equal(second.model.state_dict()["conv1.conv2d.weight"], weight)
+
+
+def test_resume_refuses_another_network_setting_or_format(uninterrupted, tmp_path):
+    with pytest.raises(ResumeError, match="nothing to resume"):
+        run(tmp_path, resume=True)
+    other = tiny(network="DuRN-P-no-norm")
+    with pytest.raises(ResumeError, match="is a DuRN-P checkpoint"):
+        fit(other, tmp_path, dataset=Crops(channels=3), device="cpu", progress=False,
+            resume=uninterrupted / "last.pt")
+    with pytest.raises(ResumeError, match="lr: 0.001 in the checkpoint, 0.01 now"):
+        run(tmp_path, tiny(lr=1e-2), resume=uninterrupted / "last.pt")
+    old = load_checkpoint(uninterrupted / "last.pt")
+    old["format"] = "durn-teach-train/0"
+    torch.save(old, tmp_path / "old.pt")
+    with pytest.raises(ResumeError, match="format 'durn-teach-train/0'"):
+        run(tmp_path, resume=tmp_path / "old.pt")
+    torch.save(old["model"], tmp_path / "plain.pt")
+    with pytest.raises(ResumeError, match="not a durn-teach training checkpoint.*--init"):
+        run(tmp_path, resume=tmp_path / "plain.pt")
+    with pytest.raises(FileExistsError, match="already holds a run"):
+        run(uninterrupted)
+
+
+def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = checkpoint_module.save_atomic({"step": 1}, tmp_path / "last.pt")
+
+    def full_disk(obj, file, *args, **kwargs):
+        file.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", full_disk)
+    with pytest.raises(OSError, match="No space left on device; the previous checkpoint .* is unchanged"):
+        checkpoint_module.save_atomic({"step": 2}, path)
+    monkeypatch.undo()
+    assert torch.load(path, weights_only=True) == {"step": 1}
+    assert os.listdir(tmp_path) == ["last.pt"], "no temporary file is left behind"
+
+
+def test_nan_loss_stops_with_the_step(tmp_path, monkeypatch):
+    from durn_teach.losses import get_loss
+
+    l2 = get_loss("l2")
+    calls = {"n": 0}
+
+    def poisoned(restored, clean):
+        calls["n"] += 1
+        return l2(restored, clean) * (float("nan") if calls["n"] == 3 else 1.0)
+
+    monkeypatch.setattr("durn_teach.losses.get_loss", lambda name: poisoned)
+    with pytest.raises(NonFiniteLoss, match="the loss is nan at step 3 \\(epoch 1\\).*last checkpoint"):
+        run(tmp_path, save_every=1)
+    assert load_checkpoint(tmp_path / "last.pt")["step"] == 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ddp_worker(rank: int, world: int, port: int, out: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        fit(ddp_preset(), out, dataset=Crops(count=12, channels=3), device="cpu", progress=False)
+    finally:
+        dist.destroy_process_group()
+
+
+def ddp_preset():
+    """No batch norm (per-process statistics would differ), the Gaussian setting's noise, 3 steps."""
+    return tiny(network="DuRN-P-no-norm", batch=4, epochs=1, milestones=(), local_steps=1, lr=1e-3)
+
+
+def test_two_processes_with_gloo_equal_one_with_the_same_global_batch(tmp_path):
+    mp.spawn(ddp_worker, args=(2, free_port(), str(tmp_path / "two")), nprocs=2, join=True)
+    fit(ddp_preset(), tmp_path / "one", dataset=Crops(count=12, channels=3), device="cpu", progress=False)
+    one, two = weights(tmp_path / "one" / "model.pt"), weights(tmp_path / "two" / "model.pt")
+    assert list(one) == list(two)
+    torch.manual_seed(0)
+    start = build_model("DuRN-P-no-norm", dim=8).state_dict()
+    moved = max((one[k] - start[k]).abs().max().item() for k in one)
+    assert moved > 0
+    for key in one:
+        torch.testing.assert_close(two[key], one[key], rtol=1e-5, atol=1e-6)
+    log = [json.loads(line) for line in (tmp_path / "two" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if r["kind"] == "step"] == [1, 2, 3], "rank 0 alone writes the log"
+
+
+@pytest.mark.parametrize("name", list(PAPER))
+def test_quick_presets_fall_back_to_builtin_images(name, tmp_path):
+    from durn_teach.train.data import SeededSamples, training_data
+
+    preset = get_preset(name, quick=True)
+    channels = 1 if preset.network == "DuRN-P" else 3
+    train, val, description = training_data(preset, channels, root=tmp_path)  # no dataset here
+    assert "synthetic" in description and len(train) == preset.epoch_size
+    degraded, clean = SeededSamples(train)[(3, 7)]
+    assert degraded.shape == clean.shape == (channels, preset.crop, preset.crop)
+    assert torch.equal(SeededSamples(train)[(3, 7)][0], degraded), "a sample is fixed by its seed"
+    assert not torch.equal(degraded, clean)
+    val_degraded, val_clean = val[0]
+    assert val_clean.shape[0] == channels and min(val_clean.shape[1:]) >= 64
+    with pytest.raises(FileNotFoundError, match="add --quick"):
+        training_data(get_preset(name), channels, root=tmp_path)
