@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -239,7 +240,8 @@ def _shape(t: Tensor) -> str:
 
 
 def _tolerance(reference: Tensor) -> float:
-    scale = reference.detach().abs().max().item() if reference.numel() else 0.0
+    finite = reference.detach()[torch.isfinite(reference.detach())]
+    scale = finite.abs().max().item() if finite.numel() else 0.0
     return RELATIVE_TOLERANCE * max(1.0, scale)
 
 
@@ -258,7 +260,8 @@ def _difference(student: Any, reference: Any, names: Sequence[str] = ()) -> tupl
             where = f" (in `{names[number]}`)" if number < len(names) else f" (in tensor {number + 1})"
         if mine.shape != ref.shape:
             return math.inf, f"has shape {_shape(mine)} where the reference's has {_shape(ref)}{where}"
-        error = (mine.detach().double() - ref.detach().double()).abs()
+        mine, ref = mine.detach().double(), ref.detach().double()
+        error = torch.where(mine == ref, 0.0, (mine - ref).abs())  # equal infinities agree
         largest = error.max().item() if error.numel() else 0.0
         if (math.isnan(largest) or largest > _tolerance(ref)) and (
             worst is None or math.isnan(largest) or largest > worst[0]
@@ -665,8 +668,8 @@ def function(
         steps = []
         prepared = []
         for _ in range(2):
-            prepared.append([a.detach().double().requires_grad_(gradient) if torch.is_tensor(a) else a
-                             for a in arguments])
+            prepared.append([a.detach().double().requires_grad_(gradient) if torch.is_tensor(a)
+                             else a.copy() if isinstance(a, np.ndarray) else a for a in arguments])
         try:
             ours = student(*prepared[0])
         except Exception as error:  # a student's function may raise anything: report it
@@ -679,14 +682,16 @@ def function(
         ours_t, theirs_t = _as_tensor(ours), _as_tensor(theirs)
         difference = _difference(ours_t, theirs_t)
         if difference is not None:
-            shown = (f"{ours_t.item():.6g}, the reference {theirs_t.item():.6g}" if theirs_t.numel() == 1
-                     and ours_t.numel() == 1 else difference[1])
+            if ours_t.numel() <= 4 and theirs_t.numel() <= 4:
+                shown = f"{_values(ours_t)}, the reference {_values(theirs_t)}"
+            else:
+                shown = f"a value that {difference[1]}"
             steps.append(Step("value", FAIL, difference[1], f"On {label}, your function returns {shown}."))
             steps.append(Step("gradient", SKIP, "not compared: the values already differ"))
             results.append(Case(label, steps))
             continue
-        value = theirs_t.flatten()[0].item() if theirs_t.numel() else float("nan")
-        steps.append(Step("value", PASS, f"agrees ({value:.6g})" if theirs_t.numel() == 1 else "agrees"))
+        shown = f"agrees: {_values(theirs_t)}" if theirs_t.numel() <= 4 else "agrees"
+        steps.append(Step("value", PASS, shown))
         if gradient:
             steps.append(_function_gradient(ours, theirs, prepared, label))
         results.append(Case(label, steps))
@@ -696,7 +701,12 @@ def function(
 def _as_tensor(value: Any) -> Tensor:
     if torch.is_tensor(value):
         return value.detach().double()
-    return torch.as_tensor(value, dtype=torch.float64)
+    return torch.as_tensor(np.asarray(value, dtype=np.float64))
+
+
+def _values(t: Tensor) -> str:
+    numbers = [f"{v:.6g}" for v in t.flatten().tolist()]
+    return numbers[0] if t.dim() == 0 else "(" + ", ".join(numbers) + ")"
 
 
 def _function_gradient(ours: Any, theirs: Any, prepared: list[list[Any]], label: str) -> Step:
@@ -721,3 +731,73 @@ def _function_gradient(ours: Any, theirs: Any, prepared: list[list[Any]], label:
                         f"On {label}, the values agree but the gradient with respect to argument "
                         f"{number + 1} {difference[1]}.")
     return Step("gradient", PASS, "agrees")
+
+
+# --- losses and the metric protocol (chapter 7) ----------------------------------------------------
+
+
+def _image_pair(channels: int, seed: int) -> tuple[Tensor, Tensor]:
+    """A smooth synthetic image batch in [0, 1] and a noisy, slightly darker version of it."""
+    clean = torch.nn.functional.avg_pool2d(shared_input(2, channels, 28, 32, seed=seed), 5, 1, 2)
+    clean = (2 * clean).sigmoid()
+    restored = (0.95 * clean + 0.08 * shared_input(2, channels, 28, 32, seed=seed + 1)).clamp(0, 1)
+    return restored, clean
+
+
+def loss_cases() -> dict[str, tuple[Tensor, Tensor]]:
+    """The (restored, clean) batches a loss is checked on: gray, colour, and a perfect restoration."""
+    gray, colour = _image_pair(1, SEED), _image_pair(3, SEED + 2)
+    return {"a gray batch": gray, "a colour batch": colour, "a perfect restoration": (colour[1], colour[1])}
+
+
+def ssim(student: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
+    """Check an SSIM function ``ssim(restored, clean)`` against the release's (``durn_teach.losses.ssim``).
+
+    Values and gradients with respect to both images are compared on synthetic batches.
+    """
+    from durn_teach.losses import ssim as reference
+
+    return function(student, reference, loss_cases(), subject="SSIM (durn_teach.losses.ssim)")
+
+
+def loss(name: str, student: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
+    """Check a training objective ``loss(restored, clean)`` against ``durn_teach.losses.LOSSES[name]``."""
+    from durn_teach.losses import LOSSES
+
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; the losses are: {', '.join(LOSSES)}")
+    return function(student, LOSSES[name], loss_cases(), subject=f"loss {name!r}")
+
+
+def metric_cases(space: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(restored float, clean uint8) pairs; the first three each probe one step of the protocol."""
+    rng = np.random.default_rng(SEED)
+    shape = (30, 34) if space == "gray" else (30, 34, 3)
+    smooth = np.cumsum(np.cumsum(rng.random(shape), axis=0), axis=1)
+    clean = np.rint(255 * smooth / smooth.max()).astype(np.uint8)
+    base = clean / 255 + rng.normal(0, 0.04, shape)
+    return {
+        "values between 8-bit levels (the protocol truncates to 8 bits, it does not round)":
+            (np.clip((clean + 0.7) / 255, 0, 1), clean),
+        "values outside [0, 1] (the protocol clips)": (base * 1.2 - 0.1, clean),
+        "a perfect restoration (PSNR is infinite)": (clean / 255, clean),
+        "an ordinary restoration": (np.clip(base, 0, 1), clean),
+    }
+
+
+def metric(student: Callable[[np.ndarray, np.ndarray], Any], space: str = "gray") -> CheckResult:
+    """Check a metric ``student(restored, clean) -> (psnr, ssim)`` against the paper's protocol.
+
+    The reference is ``durn_teach.metrics.paper_psnr_ssim(restored, clean, space)``; ``restored``
+    is a float image, ``clean`` the 8-bit ground truth. Each case's name says what it probes.
+    """
+    from durn_teach.metrics import SPACES, paper_psnr_ssim
+
+    if space not in SPACES:
+        raise ValueError(f"unknown space {space!r}; the spaces are: {', '.join(SPACES)}")
+
+    def reference(restored: np.ndarray, clean: np.ndarray) -> tuple[float, float]:
+        return paper_psnr_ssim(restored, clean, space)
+
+    return function(student, reference, metric_cases(space), subject=f"metric protocol ({space})",
+                    gradient=False)

@@ -346,3 +346,72 @@ def test_shared_weights_are_informative():
             assert not torch.all(value == 0) and not torch.all(value == 1), key
     again = check.shared_weights(DuRB_U(16, 8))
     assert torch.equal(weights["conv1.conv2d.weight"], again["conv1.conv2d.weight"])
+
+
+# --- losses and the metric protocol ---------------------------------------------------------------
+
+
+def uniform_window_ssim(restored, clean):
+    """SSIM with an 11x11 uniform window instead of the release's Gaussian one."""
+    channels = restored.shape[1]
+    window = torch.ones(channels, 1, 11, 11, dtype=restored.dtype) / 121
+
+    def mean(t):
+        return F.conv2d(t, window, padding=5, groups=channels)
+
+    mu_x, mu_y = mean(restored), mean(clean)
+    var_x, var_y = mean(restored**2) - mu_x**2, mean(clean**2) - mu_y**2
+    cov = mean(restored * clean) - mu_x * mu_y
+    c1, c2 = 0.01**2, 0.03**2
+    numerator = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
+    return (numerator / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))).mean()
+
+
+def test_ssim_check():
+    from durn_teach.losses import ssim
+
+    result = check.ssim(ssim)
+    assert result.passed
+    labels = [case.label for case in result.cases]
+    assert labels == ["a gray batch", "a colour batch", "a perfect restoration"]
+    assert all(case.steps[1].summary == "agrees" for case in result.cases)
+    wrong = check.ssim(uniform_window_ssim)
+    assert not wrong.passed
+    assert wrong.explanation.startswith("On a gray batch, your function returns 0.")
+    assert ", the reference 0." in wrong.explanation
+    detached = check.ssim(lambda a, b: torch.tensor(ssim(a, b).item()))
+    assert "carries no gradient" in detached.explanation
+
+
+def test_loss_check_by_name():
+    from durn_teach.losses import LOSSES
+
+    for name, reference in LOSSES.items():
+        assert check.loss(name, reference).passed, name
+    unscaled = check.loss("l1", F.l1_loss)
+    assert not unscaled.passed and "your function returns" in unscaled.explanation
+    with pytest.raises(ValueError, match="unknown loss 'l3'; the losses are: l2"):
+        check.loss("l3", F.l1_loss)
+
+
+def test_metric_protocol_check():
+    import numpy as np
+
+    from durn_teach.metrics import paper_psnr_ssim, psnr_ssim
+
+    for space in ["gray", "rgb", "y"]:
+        result = check.metric(lambda r, c, space=space: paper_psnr_ssim(r, c, space), space)
+        assert result.passed, result.report()
+    assert "agrees: (inf, 1)" in str(check.metric(lambda r, c: paper_psnr_ssim(r, c, "gray")))
+
+    def rounding(restored, clean):
+        return psnr_ssim(np.rint(np.clip(restored, 0, 1) * 255).astype(np.uint8), clean, 255)
+
+    def no_clipping(restored, clean):
+        return psnr_ssim((restored * 255).astype(np.uint8), clean, 255)
+
+    assert check.metric(rounding).explanation.startswith(
+        "On values between 8-bit levels (the protocol truncates to 8 bits, it does not round), your function")
+    assert check.metric(no_clipping).explanation.startswith("On values outside [0, 1] (the protocol clips)")
+    with pytest.raises(ValueError, match="unknown space 'lab'"):
+        check.metric(rounding, "lab")
