@@ -266,7 +266,10 @@ def _difference(student: Any, reference: Any, names: Sequence[str] = ()) -> tupl
         if (math.isnan(largest) or largest > _tolerance(ref)) and (
             worst is None or math.isnan(largest) or largest > worst[0]
         ):
-            worst = (largest, f"differs from the reference's by {largest:.3g} at most{where}")
+            by = f"by {largest:.3g} at most"
+            if math.isinf(largest):
+                by = "(infinite where the other is finite)"
+            worst = (largest, f"differs from the reference's {by}{where}")
     return worst
 
 
@@ -361,9 +364,10 @@ def _locate(student: _Recorder, reference: _Recorder, noun: str) -> str:
         if found is None:
             break
         culprit = found
-        (name, number), (_, how) = found
+        call = found[0]
+        name, number = call
         names = _argument_names(reference.modules[name])
-        input_difference = _difference(student.inputs[found[0]], reference.inputs[found[0]], names)
+        input_difference = _difference(student.inputs[call], reference.inputs[call], names)
         label = f"`{name}`" + ("" if number == 0 else f" (its {_ordinal(number + 1)} call)")
         if input_difference is not None:
             return (f"The first submodule whose output differs is {label}, and its input already "
@@ -498,7 +502,7 @@ def _compare_modules(
             steps.append(Step(name, PASS, f"agrees (largest difference {largest:.1e})"))
             outputs[mode] = (mine, theirs, inputs_mode, reference_inputs)
             continue
-        text = f"{noun.capitalize()}'s output {difference[1]} ({mode} mode, same weights and input)."
+        text = (f"In {mode} mode, on the same weights and input, {noun}'s output {difference[1]}.")
         border = _border_note(mine, theirs)
         if border:
             text += "\n" + border
@@ -675,7 +679,8 @@ def function(
         except Exception as error:  # a student's function may raise anything: report it
             steps.append(Step("value", FAIL, "your function raised an error",
                               f"Calling your function raised {type(error).__name__}: {error}."))
-            steps.append(Step("gradient", SKIP, "not compared"))
+            if gradient:
+                steps.append(Step("gradient", SKIP, "not compared"))
             results.append(Case(label, steps))
             continue
         theirs = reference(*prepared[1])
@@ -687,7 +692,8 @@ def function(
             else:
                 shown = f"a value that {difference[1]}"
             steps.append(Step("value", FAIL, difference[1], f"On {label}, your function returns {shown}."))
-            steps.append(Step("gradient", SKIP, "not compared: the values already differ"))
+            if gradient:
+                steps.append(Step("gradient", SKIP, "not compared: the values already differ"))
             results.append(Case(label, steps))
             continue
         shown = f"agrees: {_values(theirs_t)}" if theirs_t.numel() <= 4 else "agrees"

@@ -74,7 +74,7 @@ def test_wrong_padding_mode_fails_in_the_zero_padded_case_only():
     case, step = result.first_failure
     assert "dilated_padding='zeros'" in case.label and step.name == "output (eval)"
     explanation = result.explanation
-    assert "Your layer's output differs from the reference's by" in explanation
+    assert explanation.startswith("In eval mode, on the same weights and input, your layer's output differs")
     assert "except within 3 pixel(s) of the border" in explanation
     assert "first submodule whose output differs is `conv2d`: it receives the same input" in explanation
     assert "padding_mode=reflect" in explanation.split("yours:")[1].split("the reference:")[0]
@@ -120,7 +120,7 @@ def test_swapped_norm_order_in_durb_u_points_at_up_norm():
     assert steps["parameters"].status == steps["state dict"].status == check.PASS
     assert steps["output (eval)"].status == check.FAIL
     explanation = result.explanation
-    assert "Your block's output differs from the reference's by" in explanation
+    assert "your block's output differs from the reference's by" in explanation
     assert "The first submodule whose output differs is `up_norm`, and its input already" in explanation
 
 
@@ -189,7 +189,7 @@ def test_durn_s_p_without_the_reset_points_at_rud4s_res():
     assert not result.passed
     assert result.cases[0].steps[1].status == check.PASS
     explanation = result.explanation
-    assert "Your network's output differs from the reference's by" in explanation
+    assert "your network's output differs from the reference's by" in explanation
     assert ("The first submodule whose output differs is `rud4`, and its input already differs from the "
             "reference's by") in explanation
     assert "(in `res`)" in explanation
@@ -402,7 +402,9 @@ def test_metric_protocol_check():
     for space in ["gray", "rgb", "y"]:
         result = check.metric(lambda r, c, space=space: paper_psnr_ssim(r, c, space), space)
         assert result.passed, result.report()
-    assert "agrees: (inf, 1)" in str(check.metric(lambda r, c: paper_psnr_ssim(r, c, "gray")))
+    passing = check.metric(lambda r, c: paper_psnr_ssim(r, c, "gray"))
+    assert "agrees: (inf, 1)" in str(passing)
+    assert all([step.name for step in case.steps] == ["value"] for case in passing.cases)
 
     def rounding(restored, clean):
         return psnr_ssim(np.rint(np.clip(restored, 0, 1) * 255).astype(np.uint8), clean, 255)
@@ -410,7 +412,9 @@ def test_metric_protocol_check():
     def no_clipping(restored, clean):
         return psnr_ssim((restored * 255).astype(np.uint8), clean, 255)
 
-    assert check.metric(rounding).explanation.startswith(
+    rounded = check.metric(rounding)
+    assert rounded.cases[0].steps[0].summary.endswith("(infinite where the other is finite)")
+    assert rounded.explanation.startswith(
         "On values between 8-bit levels (the protocol truncates to 8 bits, it does not round), your function")
     assert check.metric(no_clipping).explanation.startswith("On values outside [0, 1] (the protocol clips)")
     with pytest.raises(ValueError, match="unknown space 'lab'"):
