@@ -34,6 +34,7 @@ PAGES = {
         <span class="math">\\(x^2\\)</span>
         <script type="application/vnd.jupyter.widget-view+json">{"model_id": "1"}</script>""",
     "search.html": "<title>Search</title><h1>Search</h1><ul class='search'></ul>",
+    "moved.html": '<meta http-equiv="Refresh" content="0; url=notebooks/gone.html" />',
     "_static/ignored.html": "<title></title>",
 }
 
@@ -65,13 +66,16 @@ def test_the_faults_are_found_and_good_pages_pass(site, tmp_path, capsys):
         "status of 404 (File not found)" in errors
     assert "notebooks/good.html: link to a missing anchor: index.html#nowhere" in failures
     assert "notebooks/bad.html: no Colab launch link to notebooks/bad.ipynb (found none)" in failures
-    assert any(line.startswith("notebooks/bad.html: 1 live widget output(s)") for line in failures)
+    widget = "notebooks/bad.html: 1 live widget output(s) and no figure"
+    assert any(line.startswith(widget) for line in failures)
     assert "search.html: searching for 'residual' finds nothing" in failures
+    assert "moved.html: broken internal link to notebooks/gone.html" in failures
+    assert "note: moved.html: redirects to notebooks/gone.html" in lines
     assert not [line for line in failures if line.startswith("notebooks/good.html") and "anchor" not in line]
     assert not [line for line in failures if "ignored" in line]
     notes = [line for line in lines if line.startswith("note: ")]
     assert "note: notebooks/bad.html: math not verified (1 formulas; MathJax is from a CDN)" in notes
-    assert lines[-1].startswith("4 pages checked, 9 problems")  # favicon.ico, the browser's own, is not one
+    assert lines[-1].startswith("5 pages checked, 10 problems")  # favicon.ico, the browser's own, is not one
     shots = sorted(path.name for path in (tmp_path / "shots").iterdir())
     assert shots == ["index.png", "notebooks__bad.png", "notebooks__good.png", "search.png"]
     assert all((tmp_path / "shots" / name).stat().st_size > 1000 for name in shots)
