@@ -52,6 +52,8 @@ return {
   links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
   math: document.querySelectorAll('.math').length,
   typeset: document.querySelectorAll('mjx-container').length,
+  mathErrors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error')
+                                                                         || e.textContent),
   widgets: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
   figures: Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0).length,
   colab: Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map(a => a.href),
@@ -194,6 +196,8 @@ def check_page(session, relative: Path, base: str, folder: Path, shots: Path, of
             report.notes.append(f"{page}: math not verified ({formulas} formulas; MathJax is from a CDN)")
         else:
             report.fail(page, f"{formulas} formulas but none typeset (MathJax {mathjax})")
+    for error in state["mathErrors"]:
+        report.fail(page, f"MathJax cannot typeset a formula: {error}")
     if state["widgets"] and not state["figures"]:
         report.fail(page, f"{state['widgets']} live widget output(s) and no figure: a reader without a "
                           "kernel sees nothing, so show a static figure too")
