@@ -440,6 +440,18 @@ def _parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def _parameter_or_buffer(student: nn.Module, reference: nn.Module) -> str:
+    """Words for the first state-dict entry that is learnable in one module and not in the other."""
+    mine, theirs = dict(student.named_parameters()), dict(reference.named_parameters())
+    for key in reference.state_dict():
+        if (key in mine) != (key in theirs):
+            what = ("a learnable parameter", "not (a buffer or a plain tensor)")
+            which = what if key in theirs else what[::-1]
+            return (f"The state dicts have the same entries, but `{key}` is {which[0]} in the reference "
+                    f"and {which[1]} in yours.")
+    return ""
+
+
 def _run(model: nn.Module, inputs: Sequence[Tensor], noun: str) -> tuple[Any, str]:
     try:
         return model(*inputs), ""
@@ -465,6 +477,8 @@ def _compare_modules(
                 f"({abs(ours - theirs):,} {more}).")
         if layout_text:
             text += "\n" + layout_text
+        else:
+            text += "\n" + _parameter_or_buffer(student, reference)
         steps.append(Step("parameters", FAIL, f"{ours:,} (reference {theirs:,})", text))
     entries = len(reference.state_dict())
     if layout_count == 0:
@@ -538,6 +552,10 @@ def _compare_gradients(student: nn.Module, reference: nn.Module, mine_inputs: Se
         pairs.append((label, a.grad, b.grad))
     student_parameters = dict(student.named_parameters())
     for key, parameter in reference.named_parameters():
+        if key not in student_parameters:
+            return Step("gradient", FAIL, f"`{key}` is not a parameter in yours",
+                        f"`{key}` is a learnable parameter in the reference but not in {noun}: "
+                        "wrap it in nn.Parameter, or the optimiser will never train it.")
         pairs.append((f"`{key}`", student_parameters[key].grad, parameter.grad))
     largest = 0.0
     for label, a, b in pairs:

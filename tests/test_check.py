@@ -155,6 +155,29 @@ def test_missing_unused_shift_is_explained():
     assert "creates a `shift` that it never uses" in explanation
 
 
+class BufferShiftInsNorm(nn.Module):
+    """The release's instance norm with its unused ``shift`` kept as a buffer, not a parameter."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.scale = nn.Parameter(torch.rand(dim))
+        self.register_buffer("shift", torch.zeros(dim))
+
+    def forward(self, x):
+        return F.instance_norm(x, weight=self.scale, bias=self.scale, eps=1e-9)
+
+
+def test_a_buffer_in_place_of_a_parameter_is_named():
+    from durn_teach.norms import InsNorm
+
+    result = check.module(BufferShiftInsNorm(8), InsNorm(8), torch.randn(2, 8, 6, 6))
+    steps = {step.name: step for step in result.cases[0].steps}
+    assert steps["parameters"].status == check.FAIL and steps["state dict"].status == check.PASS
+    assert ("The state dicts have the same entries, but `shift` is a learnable parameter in the reference "
+            "and not (a buffer or a plain tensor) in yours.") in result.explanation
+    assert steps["gradient"].summary == "`shift` is not a parameter in yours"
+
+
 class RatioSEDuRB_S(DuRB_S):
     """DuRB-S that reads the SE block's ``se_hidden`` as a reduction ratio (dim // se_hidden)."""
 
