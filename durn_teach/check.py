@@ -1,0 +1,827 @@
+"""Self-checks for coursework: a student's layer, block, network or function against the reference.
+
+    from durn_teach import check
+
+    result = check.block("DuRB-P", MyDuRB_P)   # a class, a builder or a module
+    result.passed                               # True or False
+    result                                      # the report; on failure, the first difference in words
+
+A module check builds the package's reference and the student's module with the same arguments
+and compares, in order: the parameter count; the state-dict layout (keys, shapes and order); the
+outputs in evaluation and in training mode on shared random weights (the reference's state dict,
+loaded into the student's module) and a shared random input, in float64; and the gradients with
+respect to the input and every parameter. A function check (a loss, a metric) compares values
+and input gradients on shared inputs. On failure the report explains the first difference: which
+entry or submodule, which shapes, how large the error.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import inspect
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from durn_teach.blocks import DuRB_P, DuRB_S, DuRB_U, DuRB_US
+from durn_teach.layers import ConvLayer
+from durn_teach.models import build_model, in_channels
+
+SEED = 2019
+RELATIVE_TOLERANCE = 1e-7
+PASS, FAIL, SKIP = "pass", "fail", "skip"
+MARKS = {PASS: "✓", FAIL: "✗", SKIP: "–"}
+COLOURS = {PASS: "#1a7f37", FAIL: "#cf222e", SKIP: "#6e7781"}
+
+# The configurations each reference is checked in: small widths, the kernels, dilations,
+# paddings and normalisations the networks use, and (x, res) inputs of matching shapes.
+CONV_LAYER_CONFIGS: list[dict[str, Any]] = [
+    dict(in_dim=3, out_dim=4, kernel_size=3),
+    dict(in_dim=4, out_dim=4, kernel_size=7, dilation=2),
+    dict(in_dim=4, out_dim=4, kernel_size=3, dilation=3, dilated_padding="zeros"),
+    dict(in_dim=4, out_dim=6, kernel_size=3, stride=2),
+    dict(in_dim=4, out_dim=2, kernel_size=1),
+]
+BLOCKS: dict[str, tuple[type[nn.Module], list[dict[str, Any]]]] = {
+    "DuRB-P": (DuRB_P, [
+        dict(dim=8, k1_size=5, k2_size=3, dilation=1),
+        dict(dim=8, k1_size=7, k2_size=5, dilation=2, norm_type=None),
+        dict(dim=8, k1_size=3, k2_size=5, dilation=3, dilated_padding="zeros"),
+    ]),
+    "DuRB-U": (DuRB_U, [
+        dict(in_dim=16, res_dim=8, f_size=3, dilation=3),
+        dict(in_dim=16, res_dim=8, f_size=7, dilation=1),
+    ]),
+    "DuRB-US": (DuRB_US, [
+        dict(dim=8, f_size=5, se_hidden=4),
+        dict(dim=8, f_size=3, dilation=2, se_hidden=2),
+    ]),
+    "DuRB-S": (DuRB_S, [
+        dict(dim=8, k1_size=5, k2_size=3, dilation=1, se_hidden=4),
+        dict(dim=8, k1_size=3, k2_size=3, dilation=4, se_hidden=4, dilated_padding="zeros"),
+    ]),
+}
+BLOCK_SIZE = (12, 14)  # height and width of a block's x; DuRB-U's and DuRB-US's res is twice that
+
+
+@dataclass
+class Step:
+    """One comparison of a case: its verdict, a short summary and, on failure, the explanation."""
+
+    name: str
+    status: str
+    summary: str
+    explanation: str = ""
+
+
+@dataclass
+class Case:
+    """The comparisons made for one configuration (for example one set of constructor arguments)."""
+
+    label: str
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(step.status != FAIL for step in self.steps)
+
+
+@dataclass
+class CheckResult:
+    """The verdict of a check: ``passed``, the cases, and the first difference in words.
+
+    Prints as a text report and shows as a table in a notebook; ``assert_passed()`` raises
+    ``AssertionError`` with the report (for autograders).
+    """
+
+    subject: str
+    cases: list[Case]
+
+    @property
+    def passed(self) -> bool:
+        return all(case.passed for case in self.cases)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    @property
+    def first_failure(self) -> tuple[Case, Step] | None:
+        """The first failing step, in case order and then step order."""
+        for case in self.cases:
+            for step in case.steps:
+                if step.status == FAIL:
+                    return case, step
+        return None
+
+    @property
+    def explanation(self) -> str:
+        """The first difference, in words ("" when the check passed)."""
+        failure = self.first_failure
+        return "" if failure is None else failure[1].explanation
+
+    def verdict(self) -> str:
+        failed = sum(not case.passed for case in self.cases)
+        if not failed:
+            return f"PASSED ({len(self.cases)} of {len(self.cases)} cases)"
+        return f"FAILED ({failed} of {len(self.cases)} cases)"
+
+    def report(self) -> str:
+        """The plain-text report."""
+        lines = [f"durn_teach.check · {self.subject}: {self.verdict()}"]
+        for case in self.cases:
+            lines.append(f"  {case.label}")
+            for step in case.steps:
+                lines.append(f"    {MARKS[step.status]} {step.name:<15s} {step.summary}")
+        failure = self.first_failure
+        if failure is not None:
+            case, step = failure
+            lines += ["", f"First difference ({case.label}, {step.name}):"]
+            lines += [f"  {line}" for line in step.explanation.splitlines()]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.report()
+
+    def __repr__(self) -> str:
+        return self.report()
+
+    def _repr_html_(self) -> str:
+        colour = COLOURS[PASS if self.passed else FAIL]
+        parts = [
+            '<div style="font-family: sans-serif; font-size: 0.9em">',
+            f'<p><b>durn_teach.check · {html.escape(self.subject)}</b>: '
+            f'<b style="color: {colour}">{html.escape(self.verdict())}</b></p>',
+            '<table style="border-collapse: collapse">',
+        ]
+        for case in self.cases:
+            parts.append(f'<tr><td colspan="3" style="text-align: left; padding-top: 0.4em">'
+                         f"<code>{html.escape(case.label)}</code></td></tr>")
+            for step in case.steps:
+                parts.append(
+                    f'<tr><td style="color: {COLOURS[step.status]}; padding: 0 0.6em">'
+                    f"{MARKS[step.status]}</td>"
+                    f'<td style="text-align: left; padding-right: 1em">{html.escape(step.name)}</td>'
+                    f'<td style="text-align: left">{html.escape(step.summary)}</td></tr>'
+                )
+        parts.append("</table>")
+        failure = self.first_failure
+        if failure is not None:
+            case, step = failure
+            parts.append(
+                f'<div style="border-left: 4px solid {colour}; padding: 0.3em 0.8em; margin-top: 0.6em">'
+                f"<b>First difference</b> ({html.escape(case.label)}, {html.escape(step.name)}):"
+                f'<pre style="white-space: pre-wrap; margin: 0.3em 0">{html.escape(step.explanation)}</pre>'
+                "</div>"
+            )
+        parts.append("</div>")
+        return "".join(parts)
+
+    def assert_passed(self) -> None:
+        """Raise ``AssertionError`` with the report unless the check passed."""
+        if not self.passed:
+            raise AssertionError(self.report())
+
+
+# --- shared weights and inputs ------------------------------------------------------------------
+
+
+def shared_weights(model: nn.Module, seed: int = SEED) -> dict[str, Tensor]:
+    """A float64 state dict for ``model`` in which every entry is random and informative.
+
+    Unlike a fresh initialisation (biases and shifts at zero, batch-norm statistics at 0 and 1),
+    every number is non-trivial, so that an unused, swapped or misread entry changes the output.
+    Convolution and linear weights are scaled by their fan-in to keep activations moderate.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, value in model.state_dict().items():
+        if not value.is_floating_point():
+            state[key] = torch.zeros_like(value)
+        elif key.endswith("running_var"):
+            state[key] = 0.5 + torch.rand(value.shape, generator=generator, dtype=torch.float64)
+        else:
+            noise = torch.randn(value.shape, generator=generator, dtype=torch.float64)
+            if value.dim() >= 2:
+                state[key] = noise / math.sqrt(math.prod(value.shape[1:]))
+            elif key.endswith(("weight", "scale")):
+                state[key] = 1 + 0.1 * noise
+            else:
+                state[key] = 0.1 * noise
+    return state
+
+
+def shared_input(*shape: int, seed: int = SEED) -> Tensor:
+    """A float64 standard-normal tensor, the same on every machine for a given seed."""
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+# --- comparing tensors ----------------------------------------------------------------------------
+
+
+def _tensors(value: Any) -> list[Tensor]:
+    """The tensors in a (nested) output, in order."""
+    if torch.is_tensor(value):
+        return [value]
+    if isinstance(value, Mapping):
+        return [t for item in value.values() for t in _tensors(item)]
+    if isinstance(value, list | tuple):
+        return [t for item in value for t in _tensors(item)]
+    return []
+
+
+def _shape(t: Tensor) -> str:
+    return "(" + ", ".join(map(str, t.shape)) + ")"
+
+
+def _tolerance(reference: Tensor) -> float:
+    finite = reference.detach()[torch.isfinite(reference.detach())]
+    scale = finite.abs().max().item() if finite.numel() else 0.0
+    return RELATIVE_TOLERANCE * max(1.0, scale)
+
+
+def _difference(student: Any, reference: Any, names: Sequence[str] = ()) -> tuple[float, str] | None:
+    """None if two (nested) values agree; else (largest error or inf, "differs ..." in words).
+
+    ``names`` label the tensors (for example a forward's arguments); by default they are counted.
+    """
+    ours, theirs = _tensors(student), _tensors(reference)
+    if len(ours) != len(theirs):
+        return math.inf, f"has {len(ours)} tensors where the reference's has {len(theirs)}"
+    worst: tuple[float, str] | None = None
+    for number, (mine, ref) in enumerate(zip(ours, theirs, strict=True)):
+        where = ""
+        if len(theirs) > 1:
+            where = f" (in `{names[number]}`)" if number < len(names) else f" (in tensor {number + 1})"
+        if mine.shape != ref.shape:
+            return math.inf, f"has shape {_shape(mine)} where the reference's has {_shape(ref)}{where}"
+        mine, ref = mine.detach().double(), ref.detach().double()
+        error = torch.where(mine == ref, 0.0, (mine - ref).abs())  # equal infinities agree
+        largest = error.max().item() if error.numel() else 0.0
+        if (math.isnan(largest) or largest > _tolerance(ref)) and (
+            worst is None or math.isnan(largest) or largest > worst[0]
+        ):
+            by = f"by {largest:.3g} at most"
+            if math.isinf(largest):
+                by = "(infinite where the other is finite)"
+            worst = (largest, f"differs from the reference's {by}{where}")
+    return worst
+
+
+def _border_note(student: Any, reference: Any) -> str:
+    """A sentence when two images agree everywhere except in a frame at the border."""
+    for mine, ref in zip(_tensors(student), _tensors(reference), strict=False):
+        if mine.dim() != 4 or mine.shape != ref.shape or min(ref.shape[2:]) < 3:
+            continue
+        error = (mine.detach() - ref.detach()).abs().amax(dim=(0, 1))
+        tolerance = _tolerance(ref)
+        if error.max().item() <= tolerance:
+            continue
+        for width in range(1, min(ref.shape[2:]) // 2):
+            if error[width:-width, width:-width].max().item() <= tolerance:
+                return (f"The outputs agree everywhere except within {width} pixel(s) of the border: "
+                        "compare how the two pad their inputs (reflection or zeros, and how much).")
+        return ""
+    return ""
+
+
+# --- recording what every submodule receives and returns -----------------------------------------
+
+
+class _Recorder:
+    """Forward hooks that keep the inputs and outputs of every submodule call, in call order."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.order: list[tuple[str, int]] = []
+        self.inputs: dict[tuple[str, int], list[Tensor]] = {}
+        self.outputs: dict[tuple[str, int], list[Tensor]] = {}
+        self.modules = dict(model.named_modules())
+        self._open: dict[str, list[tuple[str, int]]] = {}
+        self._counts: dict[str, int] = {}
+        self._handles = []
+        for name, module in model.named_modules():
+            if name:
+                self._handles.append(module.register_forward_pre_hook(self._before(name), with_kwargs=True))
+                self._handles.append(module.register_forward_hook(self._after(name)))
+
+    def _before(self, name: str) -> Callable:
+        def hook(module: nn.Module, args: tuple, kwargs: dict) -> None:
+            call = (name, self._counts.get(name, 0))
+            self._counts[name] = call[1] + 1
+            self.order.append(call)
+            self.inputs[call] = [t.detach().clone() for t in _tensors((args, kwargs))]
+            self._open.setdefault(name, []).append(call)
+
+        return hook
+
+    def _after(self, name: str) -> Callable:
+        def hook(module: nn.Module, args: tuple, output: Any) -> None:
+            call = self._open[name].pop()
+            self.outputs[call] = [t.detach().clone() for t in _tensors(output)]
+
+        return hook
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+
+def _children(order: Iterable[tuple[str, int]], parent: str) -> list[tuple[str, int]]:
+    depth = parent.count(".") + 1 if parent else 0
+    prefix = f"{parent}." if parent else ""
+    return [call for call in order if call[0].startswith(prefix) and call[0].count(".") == depth]
+
+
+def _argument_names(module: nn.Module) -> list[str]:
+    try:
+        return [p for p in inspect.signature(module.forward).parameters if p not in ("args", "kwargs")]
+    except (TypeError, ValueError):
+        return []
+
+
+def _locate(student: _Recorder, reference: _Recorder, noun: str) -> str:
+    """Words for where two forward passes part: the first submodule whose output differs."""
+    parent, culprit = "", None
+    while True:
+        found = None
+        for call in _children(reference.order, parent):
+            name, number = call
+            if name not in student.modules:
+                continue
+            if call not in student.outputs:
+                ordinal = "" if number == 0 else f" a {_ordinal(number + 1)} time"
+                return (f"The reference calls `{name}`{ordinal} at this point; yours never does "
+                        f"({student._counts.get(name, 0)} call(s) in all). Check your forward.")
+            difference = _difference(student.outputs[call], reference.outputs[call])
+            if difference is not None:
+                found = call, difference
+                break
+        if found is None:
+            break
+        culprit = found
+        call = found[0]
+        name, number = call
+        names = _argument_names(reference.modules[name])
+        input_difference = _difference(student.inputs[call], reference.inputs[call], names)
+        label = f"`{name}`" + ("" if number == 0 else f" (its {_ordinal(number + 1)} call)")
+        if input_difference is not None:
+            return (f"The first submodule whose output differs is {label}, and its input already "
+                    f"{input_difference[1]}. The submodules before it agree, so your forward connects "
+                    f"them differently on the way to {label} (the order of operations, a missing or extra "
+                    "addition, a ReLU or a normalisation in another place).")
+        parent = name
+    if culprit is None:
+        return (f"Every submodule of {noun} returns what the reference's does, so the difference is made "
+                "in forward itself, where it combines their outputs (a sign, a residual addition, "
+                "the final activation, or the order in which the submodules are called).")
+    (name, number), (_, how) = culprit
+    mine, ref = student.modules[name], reference.modules[name]
+    text = (f"The first submodule whose output differs is `{name}`: it receives the same input as the "
+            f"reference's but its output {how}, so `{name}` itself computes something else.")
+    if _describe(mine) != _describe(ref):
+        text += f"\n  yours:         {_describe(mine)}\n  the reference: {_describe(ref)}"
+    return text
+
+
+def _describe(module: nn.Module) -> str:
+    head = repr(module).splitlines()[0]
+    return head if len(head) <= 160 else head[:157] + "..."
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
+
+
+# --- the module comparison ------------------------------------------------------------------------
+
+
+def _layout_difference(student: Mapping[str, Tensor], reference: Mapping[str, Tensor]) -> tuple[str, int]:
+    """The first difference between two state-dict layouts in words, and how many there are."""
+    mine = {key: tuple(value.shape) for key, value in student.items()}
+    theirs = {key: tuple(value.shape) for key, value in reference.items()}
+    problems: list[tuple[int, str]] = []
+    unexpected = [key for key in mine if key not in theirs]
+    for position, (key, shape) in enumerate(theirs.items()):
+        if key not in mine:
+            text = f"The reference's state dict has `{key}` of shape {shape}; yours has no such entry."
+            leaf = key.rsplit(".", 1)[-1]
+            renamed = [k for k in unexpected if mine[k] == shape and k.rsplit(".", 1)[-1] == leaf]
+            if renamed:
+                text += (f" Yours has `{renamed[0]}` of the same shape: the reference's name is `{key}` "
+                         "(weights and checkpoints load by name, so the names must agree).")
+            elif key.endswith("shift"):
+                text += (" The release's instance norm creates a `shift` that it never uses; it is still "
+                         "a parameter, counted and saved in every checkpoint, so keep it.")
+            problems.append((position, text))
+        elif mine[key] != shape:
+            text = f"`{key}` has shape {mine[key]} in yours and {shape} in the reference."
+            problems.append((position, text))
+    for position, key in enumerate(mine):
+        if key not in theirs:
+            problems.append((position, f"Your state dict has `{key}` of shape {mine[key]}, "
+                                       "which the reference does not have."))
+    if problems:
+        problems.sort(key=lambda item: item[0])
+        return problems[0][1], len(problems)
+    for position, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+        if a != b:
+            return (f"The keys and shapes agree, but not their order: entry {position + 1} is `{a}` in yours "
+                    f"and `{b}` in the reference. The order is that in which __init__ assigns submodules "
+                    "and parameters; assign them in the reference's order."), 1
+    return "", 0
+
+
+def _parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _parameter_or_buffer(student: nn.Module, reference: nn.Module) -> str:
+    """Words for the first state-dict entry that is learnable in one module and not in the other."""
+    mine, theirs = dict(student.named_parameters()), dict(reference.named_parameters())
+    for key in reference.state_dict():
+        if (key in mine) != (key in theirs):
+            what = ("a learnable parameter", "not (a buffer or a plain tensor)")
+            which = what if key in theirs else what[::-1]
+            return (f"The state dicts have the same entries, but `{key}` is {which[0]} in the reference "
+                    f"and {which[1]} in yours.")
+    return ""
+
+
+def _run(model: nn.Module, inputs: Sequence[Tensor], noun: str) -> tuple[Any, str]:
+    try:
+        return model(*inputs), ""
+    except Exception as error:  # a student's forward may raise anything: report it, do not crash
+        hint = ""
+        if any(word in str(error).lower() for word in ("double", "dtype", "scalar type")):
+            hint = (" The check runs in float64: create new tensors with the input's dtype and device "
+                    "(torch.zeros_like, x.new_zeros).")
+        return None, f"Running {noun} raised {type(error).__name__}: {error}.{hint}"
+
+
+def _compare_modules(
+    student: nn.Module, reference: nn.Module, inputs: Sequence[Tensor], noun: str, output_names: Sequence[str]
+) -> list[Step]:
+    steps = []
+    ours, theirs = _parameter_count(student), _parameter_count(reference)
+    layout_text, layout_count = _layout_difference(student.state_dict(), reference.state_dict())
+    if ours == theirs:
+        steps.append(Step("parameters", PASS, f"{ours:,} (reference {theirs:,})"))
+    else:
+        more = "more" if ours > theirs else "fewer"
+        text = (f"{noun.capitalize()} has {ours:,} parameters, the reference {theirs:,} "
+                f"({abs(ours - theirs):,} {more}).")
+        if layout_text:
+            text += "\n" + layout_text
+        else:
+            text += "\n" + _parameter_or_buffer(student, reference)
+        steps.append(Step("parameters", FAIL, f"{ours:,} (reference {theirs:,})", text))
+    entries = len(reference.state_dict())
+    if layout_count == 0:
+        steps.append(Step("state dict", PASS, f"{entries} entries: same keys, shapes and order"))
+    else:
+        summary = f"{layout_count} difference(s) in {entries} entries"
+        steps.append(Step("state dict", FAIL, summary, layout_text))
+        why = "not compared: the reference's weights do not fit your state dict"
+        return steps + [Step(name, SKIP, why) for name in ("output (eval)", "output (train)", "gradient")]
+
+    weights = shared_weights(reference)
+    student, reference = student.double(), reference.double()
+    student.load_state_dict(weights)
+    reference.load_state_dict(weights)
+    outputs = {}
+    for mode in ("eval", "train"):
+        name = f"output ({mode})"
+        student.train(mode == "train")
+        reference.train(mode == "train")
+        inputs_mode = [x.detach().clone().requires_grad_(mode == "train") for x in inputs]
+        reference_inputs = [x.detach().clone().requires_grad_(mode == "train") for x in inputs]
+        recorders = _Recorder(student), _Recorder(reference)
+        with torch.set_grad_enabled(mode == "train"):
+            mine, error = _run(student, inputs_mode, noun)
+            theirs, _ = _run(reference, reference_inputs, "the reference")
+        for recorder in recorders:
+            recorder.remove()
+        if error:
+            steps.append(Step(name, FAIL, "your forward raised an error", error))
+            continue
+        difference = _difference(mine, theirs, output_names)
+        if difference is None:
+            largest = max(((a.detach() - b.detach()).abs().max().item() for a, b in
+                           zip(_tensors(mine), _tensors(theirs), strict=True)), default=0.0)
+            steps.append(Step(name, PASS, f"agrees (largest difference {largest:.1e})"))
+            outputs[mode] = (mine, theirs, inputs_mode, reference_inputs)
+            continue
+        text = (f"In {mode} mode, on the same weights and input, {noun}'s output {difference[1]}.")
+        border = _border_note(mine, theirs)
+        if border:
+            text += "\n" + border
+        text += "\n" + _locate(recorders[0], recorders[1], noun)
+        if mode == "train" and "eval" in outputs:
+            text += ("\nIn evaluation mode the outputs agree: look at what differs in training mode "
+                     "(batch statistics, dropout, a module's train/eval switch).")
+        steps.append(Step(name, FAIL, difference[1], text))
+
+    if "train" not in outputs or "eval" not in outputs:
+        return steps + [Step("gradient", SKIP, "not compared: the outputs already differ")]
+    mine, theirs, mine_inputs, their_inputs = outputs["train"]
+    generator = torch.Generator().manual_seed(SEED + 1)
+    probes = [torch.randn(t.shape, generator=generator, dtype=torch.float64) for t in _tensors(theirs)]
+    theirs_total = sum((t * p).sum() for t, p in zip(_tensors(theirs), probes, strict=True))
+    theirs_total.backward()
+    try:
+        sum((t * p).sum() for t, p in zip(_tensors(mine), probes, strict=True)).backward()
+    except RuntimeError as error:
+        text = (f"The outputs agree, but {noun}'s output carries no gradient ({error}). Something in its "
+                "forward stops the gradient: torch.no_grad(), .detach(), .data or NumPy.")
+        return steps + [Step("gradient", FAIL, "no gradient", text)]
+    steps.append(_compare_gradients(student, reference, mine_inputs, their_inputs, noun))
+    return steps
+
+
+def _compare_gradients(student: nn.Module, reference: nn.Module, mine_inputs: Sequence[Tensor],
+                       their_inputs: Sequence[Tensor], noun: str) -> Step:
+    names = _argument_names(reference)
+    pairs: list[tuple[str, Tensor | None, Tensor | None]] = []
+    for number, (a, b) in enumerate(zip(mine_inputs, their_inputs, strict=True)):
+        label = f"the input `{names[number]}`" if number < len(names) else f"input {number + 1}"
+        pairs.append((label, a.grad, b.grad))
+    student_parameters = dict(student.named_parameters())
+    for key, parameter in reference.named_parameters():
+        if key not in student_parameters:
+            return Step("gradient", FAIL, f"`{key}` is not a parameter in yours",
+                        f"`{key}` is a learnable parameter in the reference but not in {noun}: "
+                        "wrap it in nn.Parameter, or the optimiser will never train it.")
+        pairs.append((f"`{key}`", student_parameters[key].grad, parameter.grad))
+    largest = 0.0
+    for label, a, b in pairs:
+        a = torch.zeros(()) if a is None else a
+        b = torch.zeros(()) if b is None else b
+        difference = _difference(a.expand_as(b) if a.dim() == 0 else a, b.expand_as(a) if b.dim() == 0 else b)
+        if difference is not None:
+            text = (f"The outputs agree, but the gradient with respect to {label} {difference[1]}. Something "
+                    f"in {noun}'s forward stops or changes the gradient: a .detach(), torch.no_grad(), "
+                    ".data, an in-place operation, or a custom autograd function.")
+            return Step("gradient", FAIL, f"{label}: {difference[1]}", text)
+        largest = max(largest, (a - b).abs().max().item())
+    return Step("gradient", PASS, f"input and {len(pairs) - len(mine_inputs)} parameters agree "
+                                  f"(largest difference {largest:.1e})")
+
+
+def _build(student: Any, options: Mapping[str, Any], label: str, noun: str) -> tuple[nn.Module | None, str]:
+    """The student's module: a copy of a module, or a class or builder called with ``options``."""
+    if isinstance(student, nn.Module):
+        return copy.deepcopy(student), ""
+    if not callable(student):
+        raise TypeError(f"expected an nn.Module, a class or a builder function, got {type(student).__name__}")
+    try:
+        with torch.random.fork_rng():
+            module = student(**options)
+    except Exception as error:  # the student's constructor may raise anything: report it
+        return None, (f"Building {noun} as {label} raised {type(error).__name__}: {error}. The check builds "
+                      "yours with the reference's arguments, so give it the same constructor parameters.")
+    if not isinstance(module, nn.Module):
+        return None, f"Building {noun} as {label} gave a {type(module).__name__}, not an nn.Module."
+    return module, ""
+
+
+def _call_label(name: str, options: Mapping[str, Any]) -> str:
+    return f"{name}(" + ", ".join(f"{k}={v!r}" for k, v in options.items()) + ")"
+
+
+def _module_case(student: Any, reference: nn.Module, options: Mapping[str, Any], inputs: Sequence[Tensor],
+                 label: str, noun: str, output_names: Sequence[str] = ()) -> Case:
+    module, error = _build(student, options, label, noun)
+    if module is None:
+        skipped = [Step(name, SKIP, "not compared: nothing was built") for name in
+                   ("parameters", "state dict", "output (eval)", "output (train)", "gradient")]
+        return Case(label, [Step("build", FAIL, "your constructor failed", error), *skipped])
+    return Case(label, _compare_modules(module, reference, inputs, noun, output_names))
+
+
+# --- the public checks ----------------------------------------------------------------------------
+
+
+def module(student: nn.Module, reference: nn.Module, *inputs: Tensor, subject: str = "module") -> CheckResult:
+    """Compare any two modules on the given inputs (they are made float64 and kept unchanged)."""
+    if not isinstance(reference, nn.Module):
+        raise TypeError(f"reference must be an nn.Module, got {type(reference).__name__}")
+    if not inputs or not all(torch.is_tensor(x) for x in inputs):
+        raise TypeError("pass at least one input tensor after the two modules: check.module(yours, ref, x)")
+    reference = copy.deepcopy(reference)
+    inputs = tuple(x.detach().double() for x in inputs)
+    return CheckResult(subject, [_module_case(student, reference, {}, inputs, subject, "your module")])
+
+
+def conv_layer(student: Any, configs: Sequence[Mapping[str, Any]] | None = None) -> CheckResult:
+    """Check a ConvLayer (chapter 2) against ``durn_teach.layers.ConvLayer`` in several configurations.
+
+    ``student`` is a class (or builder) taking ConvLayer's arguments: ``in_dim, out_dim,
+    kernel_size, stride, dilation, dilated_padding``.
+    """
+    cases = []
+    for options in configs or CONV_LAYER_CONFIGS:
+        label = _call_label("ConvLayer", options)
+        with torch.random.fork_rng():
+            reference = ConvLayer(**options)
+        x = shared_input(2, options["in_dim"], 13, 16)
+        cases.append(_module_case(student, reference, options, (x,), label, "your layer"))
+    return CheckResult("ConvLayer", cases)
+
+
+def block(kind: str, student: Any, configs: Sequence[Mapping[str, Any]] | None = None) -> CheckResult:
+    """Check a dual residual block (chapter 4): ``kind`` is "DuRB-P", "DuRB-U", "DuRB-US" or "DuRB-S".
+
+    ``student`` is a class (or builder) with the reference's constructor arguments, whose
+    ``forward(x, res)`` returns ``(x, res)``.
+    """
+    if kind not in BLOCKS:
+        raise ValueError(f"unknown block {kind!r}; the blocks are: {', '.join(BLOCKS)}")
+    reference_class, default_configs = BLOCKS[kind]
+    cases = []
+    height, width = BLOCK_SIZE
+    for options in configs or default_configs:
+        label = _call_label(reference_class.__name__, options)
+        with torch.random.fork_rng():
+            reference = reference_class(**options)
+        channels = options.get("dim", options.get("in_dim"))
+        res_channels = options.get("res_dim", channels)
+        scale = 2 if kind in ("DuRB-U", "DuRB-US") else 1
+        x = shared_input(2, channels, height, width, seed=SEED)
+        res = shared_input(2, res_channels, scale * height, scale * width, seed=SEED + 1)
+        cases.append(_module_case(student, reference, options, (x, res), label, "your block", ("x", "res")))
+    return CheckResult(kind, cases)
+
+
+def network(name: str, student: Any, size: tuple[int, int] = (24, 28), **options: Any) -> CheckResult:
+    """Check a whole network (chapter 5) against ``durn_teach.build_model(name, **options)``.
+
+    ``student`` is a class or builder called with ``options``, or a module. The input is a
+    batch of two ``size`` images with the network's number of channels.
+    """
+    with torch.random.fork_rng():
+        reference = build_model(name, **options)
+    label = _call_label(name, options)
+    x = shared_input(2, in_channels(reference), *size).sigmoid()
+    return CheckResult(name, [_module_case(student, reference, options, (x,), label, "your network")])
+
+
+def function(
+    student: Callable[..., Any],
+    reference: Callable[..., Any],
+    cases: Mapping[str, Sequence[Any]],
+    subject: str = "function",
+    gradient: bool = True,
+) -> CheckResult:
+    """Check a function (a loss, a metric) against a reference on named argument tuples.
+
+    Tensor arguments are made float64 and, with ``gradient=True``, the gradients of the
+    (summed) results with respect to them are compared too.
+    """
+    if not callable(student) or not callable(reference):
+        raise TypeError(f"student and reference must be callable, got {type(student).__name__} "
+                        f"and {type(reference).__name__}")
+    results = []
+    for label, arguments in cases.items():
+        steps = []
+        prepared = []
+        for _ in range(2):
+            prepared.append([a.detach().double().requires_grad_(gradient) if torch.is_tensor(a)
+                             else a.copy() if isinstance(a, np.ndarray) else a for a in arguments])
+        try:
+            ours = student(*prepared[0])
+        except Exception as error:  # a student's function may raise anything: report it
+            steps.append(Step("value", FAIL, "your function raised an error",
+                              f"Calling your function raised {type(error).__name__}: {error}."))
+            if gradient:
+                steps.append(Step("gradient", SKIP, "not compared"))
+            results.append(Case(label, steps))
+            continue
+        theirs = reference(*prepared[1])
+        ours_t, theirs_t = _as_tensor(ours), _as_tensor(theirs)
+        difference = _difference(ours_t, theirs_t)
+        if difference is not None:
+            if ours_t.numel() <= 4 and theirs_t.numel() <= 4:
+                shown = f"{_values(ours_t)}, the reference {_values(theirs_t)}"
+            else:
+                shown = f"a value that {difference[1]}"
+            steps.append(Step("value", FAIL, difference[1], f"On {label}, your function returns {shown}."))
+            if gradient:
+                steps.append(Step("gradient", SKIP, "not compared: the values already differ"))
+            results.append(Case(label, steps))
+            continue
+        shown = f"agrees: {_values(theirs_t)}" if theirs_t.numel() <= 4 else "agrees"
+        steps.append(Step("value", PASS, shown))
+        if gradient:
+            steps.append(_function_gradient(ours, theirs, prepared, label))
+        results.append(Case(label, steps))
+    return CheckResult(subject, results)
+
+
+def _as_tensor(value: Any) -> Tensor:
+    if torch.is_tensor(value):
+        return value.detach().double()
+    return torch.as_tensor(np.asarray(value, dtype=np.float64))
+
+
+def _values(t: Tensor) -> str:
+    numbers = [f"{v:.6g}" for v in t.flatten().tolist()]
+    return numbers[0] if t.dim() == 0 else "(" + ", ".join(numbers) + ")"
+
+
+def _function_gradient(ours: Any, theirs: Any, prepared: list[list[Any]], label: str) -> Step:
+    if not (torch.is_tensor(theirs) and theirs.requires_grad):
+        return Step("gradient", SKIP, "not compared: the reference's value has no gradient")
+    if not (torch.is_tensor(ours) and ours.requires_grad):
+        return Step("gradient", FAIL, "your value has no gradient",
+                    f"On {label}, your function's value carries no gradient (it is a "
+                    f"{type(ours).__name__}{'' if not torch.is_tensor(ours) else ' without grad_fn'}): "
+                    "compute it with torch operations on the input tensors, without .item(), NumPy "
+                    "or .detach().")
+    ours.sum().backward()
+    theirs.sum().backward()
+    mine = [a for a in prepared[0] if torch.is_tensor(a)]
+    ref = [a for a in prepared[1] if torch.is_tensor(a)]
+    for number, (a, b) in enumerate(zip(mine, ref, strict=True)):
+        grad_a = torch.zeros_like(a) if a.grad is None else a.grad
+        grad_b = torch.zeros_like(b) if b.grad is None else b.grad
+        difference = _difference(grad_a, grad_b)
+        if difference is not None:
+            return Step("gradient", FAIL, f"argument {number + 1}: {difference[1]}",
+                        f"On {label}, the values agree but the gradient with respect to argument "
+                        f"{number + 1} {difference[1]}.")
+    return Step("gradient", PASS, "agrees")
+
+
+# --- losses and the metric protocol (chapter 7) ----------------------------------------------------
+
+
+def _image_pair(channels: int, seed: int) -> tuple[Tensor, Tensor]:
+    """A smooth synthetic image batch in [0, 1] and a noisy, slightly darker version of it."""
+    clean = torch.nn.functional.avg_pool2d(shared_input(2, channels, 28, 32, seed=seed), 5, 1, 2)
+    clean = (2 * clean).sigmoid()
+    restored = (0.95 * clean + 0.08 * shared_input(2, channels, 28, 32, seed=seed + 1)).clamp(0, 1)
+    return restored, clean
+
+
+def loss_cases() -> dict[str, tuple[Tensor, Tensor]]:
+    """The (restored, clean) batches a loss is checked on: gray, colour, and a perfect restoration."""
+    gray, colour = _image_pair(1, SEED), _image_pair(3, SEED + 2)
+    return {"a gray batch": gray, "a colour batch": colour, "a perfect restoration": (colour[1], colour[1])}
+
+
+def ssim(student: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
+    """Check an SSIM function ``ssim(restored, clean)`` against the release's (``durn_teach.losses.ssim``).
+
+    Values and gradients with respect to both images are compared on synthetic batches.
+    """
+    from durn_teach.losses import ssim as reference
+
+    return function(student, reference, loss_cases(), subject="SSIM (durn_teach.losses.ssim)")
+
+
+def loss(name: str, student: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
+    """Check a training objective ``loss(restored, clean)`` against ``durn_teach.losses.LOSSES[name]``."""
+    from durn_teach.losses import LOSSES
+
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; the losses are: {', '.join(LOSSES)}")
+    return function(student, LOSSES[name], loss_cases(), subject=f"loss {name!r}")
+
+
+def metric_cases(space: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(restored float, clean uint8) pairs; the first three each probe one step of the protocol."""
+    rng = np.random.default_rng(SEED)
+    shape = (30, 34) if space == "gray" else (30, 34, 3)
+    smooth = np.cumsum(np.cumsum(rng.random(shape), axis=0), axis=1)
+    clean = np.rint(255 * smooth / smooth.max()).astype(np.uint8)
+    base = clean / 255 + rng.normal(0, 0.04, shape)
+    return {
+        "values between 8-bit levels (the protocol truncates to 8 bits, it does not round)":
+            (np.clip((clean + 0.7) / 255, 0, 1), clean),
+        "values outside [0, 1] (the protocol clips)": (base * 1.2 - 0.1, clean),
+        "a perfect restoration (PSNR is infinite)": (clean / 255, clean),
+        "an ordinary restoration": (np.clip(base, 0, 1), clean),
+    }
+
+
+def metric(student: Callable[[np.ndarray, np.ndarray], Any], space: str = "gray") -> CheckResult:
+    """Check a metric ``student(restored, clean) -> (psnr, ssim)`` against the paper's protocol.
+
+    The reference is ``durn_teach.metrics.paper_psnr_ssim(restored, clean, space)``; ``restored``
+    is a float image, ``clean`` the 8-bit ground truth. Each case's name says what it probes.
+    """
+    from durn_teach.metrics import SPACES, paper_psnr_ssim
+
+    if space not in SPACES:
+        raise ValueError(f"unknown space {space!r}; the spaces are: {', '.join(SPACES)}")
+
+    def reference(restored: np.ndarray, clean: np.ndarray) -> tuple[float, float]:
+        return paper_psnr_ssim(restored, clean, space)
+
+    return function(student, reference, metric_cases(space), subject=f"metric protocol ({space})",
+                    gradient=False)
