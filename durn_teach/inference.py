@@ -129,10 +129,9 @@ def restore(
     model.eval()
     try:
         network = inference_copy(model) if optimize else model
-        memory_format = torch.channels_last if optimize else torch.contiguous_format
 
         def run(part: torch.Tensor) -> torch.Tensor:
-            part = part.to(parameter.device).contiguous(memory_format=memory_format)
+            part = part.to(parameter.device)
             with contextlib.ExitStack() as stack:
                 stack.enter_context(torch.inference_mode())
                 if amp is not None:

@@ -21,8 +21,9 @@ from torch import nn
 
 from durn_teach.norms import InsNorm
 
-# Channels-last memory format for the convolutions of the default (fast) path: measured faster
-# on CPU for inference and for most training steps (chapter 13, benchmarks/results/cpu.json).
+# Channels-last memory format for the convolutions of the default (fast) path, except in networks
+# with instance norm (see `prefers_channels_last`); measured in chapter 13 and
+# benchmarks/results/cpu.json. Set it to False to keep every network in NCHW.
 CHANNELS_LAST = True
 
 _INFERENCE_COPIES: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, nn.Module]] = (
@@ -42,17 +43,28 @@ def use_reference(model: nn.Module) -> nn.Module:
     return model.to(memory_format=torch.contiguous_format)
 
 
+def prefers_channels_last(model: nn.Module) -> bool:
+    """Whether the fast path stores ``model``'s weights channels-last (NHWC).
+
+    Convolutions on CPU and GPU run faster on NHWC features, and a convolution with NHWC weights
+    makes its output NHWC, so the format spreads through the network from its weights alone.
+    Instance norm's kernel works on NCHW, though: in DuRN-U each of its 37 instance norms
+    would convert the features there and back, which costs more than NHWC saves.
+    """
+    return CHANNELS_LAST and not any(isinstance(m, InsNorm) for m in model.modules())
+
+
 def use_fast_path(model: nn.Module) -> nn.Module:
     """Give ``model`` the default path's training-safe optimisations, in place.
 
-    Fused instance norm (``InsNorm``'s default) and, where :data:`CHANNELS_LAST` says so, the
-    channels-last memory format for its weights, which convolutions then propagate. Neither
-    changes a state-dict key nor, beyond rounding, an output.
+    Fused instance norm (``InsNorm``'s default) and, where :func:`prefers_channels_last`, the
+    channels-last memory format for its weights. Neither changes a state-dict key nor, beyond
+    rounding, an output.
     """
     for module in model.modules():
         if isinstance(module, InsNorm):
             module.fused = True
-    if CHANNELS_LAST:
+    if prefers_channels_last(model):
         model.to(memory_format=torch.channels_last)
     return model
 
@@ -142,9 +154,9 @@ def inference_copy(model: nn.Module, channels_last: bool | None = None) -> nn.Mo
 
     Cached while ``model``'s weights, device and dtype stay the same, so that restoring many
     images folds once. A model that ``torch.fx`` cannot trace is copied without folding.
-    ``channels_last=None`` uses :data:`CHANNELS_LAST`.
+    ``channels_last=None`` decides by :func:`prefers_channels_last`.
     """
-    channels_last = CHANNELS_LAST if channels_last is None else channels_last
+    channels_last = prefers_channels_last(model) if channels_last is None else channels_last
     key = (channels_last, _fingerprint(model))
     cached = _INFERENCE_COPIES.get(model)
     if cached is not None and cached[0] == key:

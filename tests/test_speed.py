@@ -33,9 +33,11 @@ def test_reference_switch_uses_the_hand_written_instance_norm_and_the_default_th
     norms = [m for m in slow.modules() if isinstance(m, InsNorm)]
     assert norms and not any(m.fused for m in norms)
     assert all(m.fused for m in fast.modules() if isinstance(m, InsNorm))
-    assert slow.conv1.weight.is_contiguous()
-    assert fast.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    assert fast.conv1.weight.is_contiguous()  # instance norm works in NCHW
     assert list(slow.state_dict()) == list(fast.state_dict())
+    p_slow, p_fast = build_model("DuRN-P", reference=True), build_model("DuRN-P")
+    assert p_slow.conv1.conv2d.weight.is_contiguous()
+    assert p_fast.conv1.conv2d.weight.is_contiguous(memory_format=torch.channels_last)
 
 
 @pytest.mark.parametrize("name", NAMES)
