@@ -392,7 +392,7 @@ def run(
     conv_side: int = 128,
     restore_megapixels: float = 0.0,
     restore_network: str = "DuRN-P",
-    tile: int = 512,
+    tile: int = 384,
     overlap: int = 64,
     wait_idle: float = 0.0,
     progress: Callable[[str], None] | None = None,
@@ -521,7 +521,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also time a tiled restore of a photo this large (e.g. 12)")
     parser.add_argument("--restore-network", choices=list_models(), default="DuRN-P", metavar="NAME",
                         help="network for the tiled restore (default DuRN-P)")
-    parser.add_argument("--tile", type=int, default=512, help="tile side for the tiled restore (default 512)")
+    parser.add_argument("--tile", type=int, default=384, help="tile side for the tiled restore (default 384)")
     parser.add_argument("--overlap", type=int, default=64,
                         help="tile overlap for the tiled restore (default 64)")
     parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
