@@ -12,14 +12,16 @@ from durn_teach.cli import main
 from tests.conftest import NAMES
 
 
-@pytest.fixture
-def keep_threads():
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One CPU thread: small operations on a shared machine, where two threads would wait on each other."""
     threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
 
 
-def test_bench_command_runs_end_to_end_and_writes_json(tmp_path, capsys, keep_threads):
+def test_bench_command_runs_end_to_end_and_writes_json(tmp_path, capsys):
     path = tmp_path / "results" / "cpu.json"
     argv = ["bench", "--size", "16", "--rounds", "1", "--conv-side", "16", "--device", "cpu",
             "--amp", "--restore-megapixels", "0.01", "--tile", "64", "--overlap", "16", "--threads", "1",
@@ -56,8 +58,7 @@ def test_bench_refuses_bad_input():
         run(size=0)
 
 
-def test_table_lists_every_variant(keep_threads):
-    torch.set_num_threads(1)  # small operations on a busy machine: one thread waits on no other
+def test_table_lists_every_variant():
     results = run(names=["DuRN-P"], size=16, rounds=1, conv_side=16, devices=["cpu"], train=False)
     lines = table(results).splitlines()
     assert sum("DuRN-P" in line for line in lines) == 2  # reference and fast inference

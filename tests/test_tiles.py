@@ -17,6 +17,15 @@ from durn_teach.inference import _starts, _window
 from tests.conftest import golden, recipe_state_dict, reference_key
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One CPU thread: small operations on a shared machine, where two threads would wait on each other."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return 10 * np.log10(1 / np.mean((a.astype(np.float64) - b) ** 2))
 
@@ -149,7 +158,9 @@ def test_a_12_megapixel_photo_restores_within_4_gib():
         """
         import numpy as np
         from pathlib import Path
+        import torch
         from durn_teach import build_model, restore
+        torch.set_num_threads(1)
         model = build_model("DuRN-P", in_channels=3, dim=2)
         image = np.random.default_rng(0).random((3000, 4000, 3), dtype=np.float32)
         out = restore(model, image, tile=512, overlap=64)
