@@ -224,6 +224,11 @@ def bench_network(
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     reference = build_model(name, reference=True)
+    multiple, smallest = getattr(reference, "size_multiple", 1), getattr(reference, "min_size", 1)
+    if size % multiple or size < smallest:
+        raise ValueError(
+            f"{name} takes sides that are multiples of {multiple} from {smallest} up; size {size} is not one"
+        )
     _randomise_batchnorm(reference, generator)
     state = reference.state_dict()
     fast = build_model(name)
@@ -536,13 +541,16 @@ def main(args: argparse.Namespace) -> int:
         if args.threads < 1:
             raise SystemExit(f"--threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    results = run(
-        names=args.networks, size=args.size, batch=args.batch, devices=args.devices,
-        rounds=args.rounds, compile=args.compile, amp=args.amp, train=args.train,
-        conv_side=args.conv_side, restore_megapixels=args.restore_megapixels,
-        restore_network=args.restore_network, tile=args.tile, overlap=args.overlap, wait_idle=args.wait_idle,
-        progress=lambda message: print(message, file=sys.stderr, flush=True),
-    )
+    try:
+        results = run(
+            names=args.networks, size=args.size, batch=args.batch, devices=args.devices,
+            rounds=args.rounds, compile=args.compile, amp=args.amp, train=args.train,
+            conv_side=args.conv_side, restore_megapixels=args.restore_megapixels,
+            restore_network=args.restore_network, tile=args.tile, overlap=args.overlap,
+            wait_idle=args.wait_idle, progress=lambda message: print(message, file=sys.stderr, flush=True),
+        )
+    except ValueError as error:
+        raise SystemExit(f"durn-teach bench: {error}") from None
     print(table(results))
     if args.json:
         print(f"wrote {write_json(results, args.json)}")

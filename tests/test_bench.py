@@ -56,6 +56,10 @@ def test_bench_refuses_bad_input():
         run(names=["DuRN-X"])
     with pytest.raises(ValueError, match="must be positive, got 0"):
         run(size=0)
+    with pytest.raises(ValueError, match="DuRN-U takes sides that are multiples of 4 from 8 up; size 10"):
+        run(names=["DuRN-U"], size=10, conv_side=8, rounds=1, devices=["cpu"])
+    with pytest.raises(SystemExit, match="durn-teach bench: DuRN-P takes sides"):
+        main(["bench", "--networks", "DuRN-P", "--size", "8", "--conv-side", "8", "--rounds", "1"])
 
 
 def test_table_lists_every_variant():
