@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 
+from durn_teach.bench import add_bench_arguments
 from durn_teach.models import build_model, in_channels, list_models, summary
 
 EXAMPLES = {
@@ -90,6 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     restore.add_argument("--tile", type=int, help="restore in overlapping tiles of this size (large images)")
     restore.add_argument("--overlap", type=int, help="overlap of the tiles in pixels")
+
+    bench = commands.add_parser(
+        "bench",
+        help="time the networks: the release's eager code against the fast path",
+        description="Inference and training-step times, images/s, peak memory and GFLOP/s of each "
+        "network, the release-mirroring eager version against the package's fast path, on the "
+        "same weights and inputs, with the machine's 3x3 convolution throughput for scale. "
+        "Example: durn-teach bench --size 128 --json benchmarks/results/cpu.json",
+    )
+    add_bench_arguments(bench)
     return parser
 
 
@@ -105,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "summary":
         model = build_model(args.name)
         print(summary(model, (1, in_channels(model), args.size, args.size), depth=args.depth))
+    elif args.command == "bench":
+        from durn_teach.bench import main as bench_main
+
+        return bench_main(args)
     else:
         from durn_teach.models import CheckpointError
         from durn_teach.train import NonFiniteLoss, ResumeError
@@ -176,15 +190,10 @@ def _evaluate(args: argparse.Namespace) -> None:
 def _restore(args: argparse.Namespace) -> None:
     from durn_teach.images import read_image, write_image
     from durn_teach.inference import restore
-    from durn_teach.models import in_channels
 
     model = _load(args.model, args.weights, args.device)
     image = read_image(args.input, channels=in_channels(model))
-    options = {"tile": args.tile, "overlap": args.overlap}
-    accepted = inspect.signature(restore).parameters
-    for key, value in options.items():
-        if value is not None and key not in accepted:
-            raise ValueError(f"this durn_teach.restore does not take --{key}; leave it out")
-    restored = restore(model, image.pixels, **{k: v for k, v in options.items() if v is not None})
+    options = {k: v for k, v in (("tile", args.tile), ("overlap", args.overlap)) if v is not None}
+    restored = restore(model, image.pixels, **options)
     write_image(args.output, restored, image.alpha, image.bits)
     print(f"wrote {args.output} ({restored.shape[1]}x{restored.shape[0]}, {args.model})")

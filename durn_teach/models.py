@@ -14,6 +14,7 @@ import torchinfo
 from torch import nn
 
 from durn_teach.networks import MODELS
+from durn_teach.speed import use_fast_path, use_reference
 
 CONTAINER_KEYS = ("state_dict", "model")
 
@@ -27,8 +28,13 @@ def list_models() -> list[str]:
     return list(MODELS)
 
 
-def build_model(name: str, **options: Any) -> nn.Module:
+def build_model(name: str, reference: bool = False, **options: Any) -> nn.Module:
     """Build a network by its paper name, exactly as released unless ``options`` say otherwise.
+
+    By default the network takes the fast path (fused instance norm, channels-last weights:
+    :func:`durn_teach.speed.use_fast_path`), which computes the same outputs to rounding error
+    with the release's state-dict keys. ``reference=True`` gives the eager network that mirrors
+    the release's code line by line (hand-written instance norm), the benchmark's baseline.
 
     >>> build_model("DuRN-P")          # doctest: +SKIP
     """
@@ -37,11 +43,12 @@ def build_model(name: str, **options: Any) -> nn.Module:
     except (KeyError, TypeError):
         raise ValueError(f"unknown network {name!r}; the networks are: {', '.join(MODELS)}") from None
     try:
-        return builder(**options)
+        model = builder(**options)
     except TypeError as error:
         network = inspect.signature(builder).return_annotation
         accepted = ", ".join(inspect.signature(network).parameters) or "none"
         raise TypeError(f"{name} does not take {sorted(options)}; its options are: {accepted}") from error
+    return use_reference(model) if reference else use_fast_path(model)
 
 
 def in_channels(model: nn.Module) -> int:
@@ -103,14 +110,17 @@ def _closest_network(shapes: dict[str, tuple[int, ...]]) -> tuple[str, float]:
     return best, overlap(best)
 
 
-def load_pretrained(name: str, path: str | Path, map_location: str | torch.device = "cpu") -> nn.Module:
+def load_pretrained(
+    name: str, path: str | Path, map_location: str | torch.device = "cpu", reference: bool = False
+) -> nn.Module:
     """Load a checkpoint in the authors' format (a plain state dict) into network ``name``.
 
     Accepts the ``module.`` prefix of ``nn.DataParallel`` and checkpoints without
     ``num_batches_tracked`` (saved by old PyTorch). Loads strictly, with
-    ``weights_only=True``; returns the network in evaluation mode.
+    ``weights_only=True``; returns the network in evaluation mode, on the fast path unless
+    ``reference=True`` (see :func:`build_model`).
     """
-    model = build_model(name)
+    model = build_model(name, reference=reference)
     path = Path(path)
     state = _read_state_dict(path)
     expected = model.state_dict()

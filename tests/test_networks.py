@@ -43,10 +43,12 @@ def test_torchinfo_counts_match_the_release(name, reference):
     assert stats.total_mult_adds == facts["mult_adds_at_64x64"]
 
 
+@pytest.mark.parametrize("path", ["default", "reference"])
 @pytest.mark.parametrize("name", NAMES)
-def test_golden_outputs_in_float64(name, reference):
+def test_golden_outputs_in_float64(name, path, reference):
+    """Both the fast default and ``reference=True`` (the release's eager code) give the golden outputs."""
     expected = golden(name)
-    model = build_model(name).double()
+    model = build_model(name, reference=path == "reference").double()
     state = recipe_state_dict(reference[reference_key(name)]["state_dict"], int(expected["seed"]))
     model.load_state_dict(state, strict=True)
     x = torch.from_numpy(expected["input"]).requires_grad_()

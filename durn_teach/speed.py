@@ -1,0 +1,241 @@
+"""Speed without changing what the networks compute.
+
+The switch to the release's hand-written computation, BatchNorm folding, channels-last memory
+format, the cached inference copy that :func:`durn_teach.restore` runs, ``torch.compile``, and
+the machine's own 3x3 convolution throughput. Harness code: chapter 13 (``notebooks/13_speed.md``)
+and ``durn-teach bench`` (:mod:`durn_teach.bench`) measure what each of these buys.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+import torch.fx
+import torch.nn.functional as F
+from torch import nn
+
+from durn_teach.norms import InsNorm
+
+# Channels-last memory format for the convolutions of the default (fast) path, except in networks
+# with instance norm (see `prefers_channels_last`); measured in chapter 13 and
+# benchmarks/results/cpu.json. Set it to False to keep every network in NCHW.
+CHANNELS_LAST = True
+
+_INFERENCE_COPIES: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, nn.Module]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def use_reference(model: nn.Module) -> nn.Module:
+    """Make ``model`` compute the release's way, in place: hand-written instance norm, NCHW layout.
+
+    This is ``build_model(name, reference=True)``: the eager network that mirrors the authors'
+    code line by line, the baseline of every speed comparison.
+    """
+    for module in model.modules():
+        if isinstance(module, InsNorm):
+            module.fused = False
+    return model.to(memory_format=torch.contiguous_format)
+
+
+def prefers_channels_last(model: nn.Module) -> bool:
+    """Whether the fast path stores ``model``'s weights channels-last (NHWC).
+
+    Convolutions on CPU and GPU run faster on NHWC features, and a convolution with NHWC weights
+    makes its output NHWC, so the format spreads through the network from its weights alone.
+    Instance norm's kernel works on NCHW, though: in DuRN-U each of its 37 instance norms
+    would convert the features there and back, which costs more than NHWC saves.
+    """
+    return CHANNELS_LAST and not any(isinstance(m, InsNorm) for m in model.modules())
+
+
+def use_fast_path(model: nn.Module) -> nn.Module:
+    """Give ``model`` the default path's training-safe optimisations, in place.
+
+    Fused instance norm (``InsNorm``'s default) and, where :func:`prefers_channels_last`, the
+    channels-last memory format for its weights. Neither changes a state-dict key nor, beyond
+    rounding, an output.
+    """
+    for module in model.modules():
+        if isinstance(module, InsNorm):
+            module.fused = True
+    if prefers_channels_last(model):
+        model.to(memory_format=torch.channels_last)
+    return model
+
+
+def _conv_batchnorm_pairs(model: nn.Module) -> list[tuple[str, str]]:
+    """(convolution, BatchNorm) module names where the BatchNorm reads only that convolution's output."""
+    try:
+        graph = torch.fx.symbolic_trace(model).graph
+    except Exception as error:  # tracing errors come in many types
+        raise ValueError(
+            f"cannot fold the BatchNorm layers of {type(model).__name__}: torch.fx cannot trace it ({error})"
+        ) from error
+    modules = dict(model.named_modules())
+    pairs = []
+    for node in graph.nodes:
+        if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d):
+            continue
+        source = node.args[0]
+        if (
+            isinstance(source, torch.fx.Node)
+            and source.op == "call_module"
+            and type(modules[source.target]) is nn.Conv2d
+            and len(source.users) == 1
+            and modules[node.target].running_var is not None
+        ):
+            pairs.append((source.target, node.target))
+    return pairs
+
+
+def _refuse_training(module: nn.Module, args: Any) -> None:
+    if module.training:
+        raise RuntimeError(
+            "this is an inference-only copy made by fold_batchnorm: its BatchNorm layers are folded "
+            "into the convolutions, so it cannot compute training mode. Train the original network."
+        )
+
+
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """An inference-only copy of ``model`` with each BatchNorm folded into the convolution before it.
+
+    In evaluation mode ``BN(conv(x)) = s * (W x + b - mean) + beta`` with
+    ``s = gamma / sqrt(var + eps)``, which is one convolution with weights ``s W`` and bias
+    ``s (b - mean) + beta``: one pass over the features fewer (Ioffe and Szegedy, 2015, Sec. 3.1).
+    Only a BatchNorm that reads a convolution's output alone is folded; one after a sum (as in
+    DuRB-P's ``norm2(conv2(x) + x_r)``) stays. The copy computes the evaluation-mode outputs of
+    ``model`` to rounding error and refuses to run in training mode.
+
+    Keys: the copy keeps every module name, so the convolutions' keys are the release's, but they
+    hold the folded values; a convolution that had no bias gains one (``...conv1.bias``), and the
+    folded BatchNorms become ``nn.Identity`` with no keys. Its state dict is therefore not a
+    checkpoint: save and load the original network.
+    """
+    pairs = _conv_batchnorm_pairs(model)
+    folded = copy.deepcopy(model).eval()
+    for conv_name, norm_name in pairs:
+        conv, norm = folded.get_submodule(conv_name), folded.get_submodule(norm_name)
+        with torch.no_grad():
+            variance = norm.running_var.double()
+            scale = (norm.weight.double() if norm.affine else 1) / torch.sqrt(variance + norm.eps)
+            shift = norm.bias.double() if norm.affine else 0
+            bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(variance)
+            weight = conv.weight.double() * scale.reshape(-1, 1, 1, 1)
+            conv.weight.copy_(weight.to(conv.weight.dtype))
+            new_bias = ((bias - norm.running_mean.double()) * scale + shift).to(conv.weight.dtype)
+            if conv.bias is None:
+                conv.bias = nn.Parameter(new_bias)
+            else:
+                conv.bias.copy_(new_bias)
+        parent_name, _, child = norm_name.rpartition(".")
+        setattr(folded.get_submodule(parent_name), child, nn.Identity())
+    folded.requires_grad_(False)
+    folded.register_forward_pre_hook(_refuse_training)
+    return folded
+
+
+def _fingerprint(model: nn.Module) -> tuple:
+    """Changes whenever a weight, a buffer, the device, the dtype or an InsNorm switch changes."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return (
+        tuple((t.data_ptr(), t._version, t.dtype, str(t.device)) for t in tensors),
+        tuple(m.fused for m in model.modules() if isinstance(m, InsNorm)),
+    )
+
+
+def inference_copy(model: nn.Module, channels_last: bool | None = None) -> nn.Module:
+    """The fast inference version of ``model``: BatchNorm folded, channels-last, evaluation mode.
+
+    Cached while ``model``'s weights, device and dtype stay the same, so that restoring many
+    images folds once. A model that ``torch.fx`` cannot trace is copied without folding.
+    ``channels_last=None`` decides by :func:`prefers_channels_last`.
+    """
+    channels_last = prefers_channels_last(model) if channels_last is None else channels_last
+    key = (channels_last, _fingerprint(model))
+    cached = _INFERENCE_COPIES.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        fast = fold_batchnorm(model)
+    except ValueError:  # not traceable, so the pairs are unknown: fold nothing
+        fast = copy.deepcopy(model).eval().requires_grad_(False)
+    if channels_last:
+        fast.to(memory_format=torch.channels_last)
+    _INFERENCE_COPIES[model] = (key, fast)
+    return fast
+
+
+def compile_model(model: nn.Module, **options: Any) -> nn.Module:
+    """``torch.compile(model, **options)``, with a clear error where this PyTorch has no compiler.
+
+    Compilation happens at the first call (tens of seconds per network on a small CPU), and on a
+    CPU needs a working C++ compiler; it pays back only over many calls of the same size.
+    """
+    if not hasattr(torch, "compile"):
+        raise RuntimeError(f"torch.compile needs PyTorch 2.0 or newer, this is {torch.__version__}")
+    return torch.compile(model, **options)
+
+
+def adam(parameters: Iterable[nn.Parameter], lr: float, **options: Any) -> torch.optim.Adam:
+    """Adam with its fused kernel where this PyTorch has one for the parameters' device.
+
+    The fused step (CUDA; CPU since PyTorch 2.4) updates every tensor in one pass instead of a
+    Python loop over them: the same update to rounding error. Elsewhere it falls back to the
+    ``foreach`` implementation.
+    """
+    parameters = list(parameters)
+    try:
+        return torch.optim.Adam(parameters, lr=lr, fused=True, **options)
+    except (RuntimeError, ValueError, TypeError):
+        return torch.optim.Adam(parameters, lr=lr, foreach=True, **options)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued work on ``device`` (CUDA runs asynchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def conv_throughput(
+    device: str | torch.device = "cpu",
+    side: int = 128,
+    channels: tuple[int, ...] = (64, 128, 256),
+    rounds: int = 5,
+) -> dict[str, Any]:
+    """The machine's own limit: GFLOP/s of 3x3 convolutions (``c`` to ``c`` channels, ``side`` pixels).
+
+    Each width runs in both memory formats, in float32 under ``torch.inference_mode``; a
+    multiply-add counts two FLOPs. Returns every configuration's best time and the best GFLOP/s.
+    """
+    device = torch.device(device)
+    runs = []
+    generator = torch.Generator().manual_seed(0)
+    for width in channels:
+        x = torch.randn(1, width, side, side, generator=generator).to(device)
+        weight = torch.randn(width, width, 3, 3, generator=generator).to(device) / (3 * width**0.5)
+        bias = torch.zeros(width, device=device)
+        flops = 2 * width * width * 9 * side * side
+        for memory_format in ("contiguous", "channels_last"):
+            fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
+            xf, wf = x.contiguous(memory_format=fmt), weight.contiguous(memory_format=fmt)
+            with torch.inference_mode():
+                F.conv2d(xf, wf, bias, padding=1)
+                times = []
+                for _ in range(rounds):
+                    synchronize(device)
+                    start = time.perf_counter()
+                    F.conv2d(xf, wf, bias, padding=1)
+                    synchronize(device)
+                    times.append(time.perf_counter() - start)
+            best = min(times)
+            runs.append(
+                {"channels": width, "side": side, "memory_format": memory_format,
+                 "seconds": best, "gflops": flops / best / 1e9}
+            )
+    return {"gflops": max(run["gflops"] for run in runs), "runs": runs}

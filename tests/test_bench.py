@@ -1,0 +1,68 @@
+"""``durn-teach bench`` runs end to end at a tiny size (no timing is asserted, only the results' sense)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from durn_teach.bench import run, table
+from durn_teach.cli import main
+from tests.conftest import NAMES
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One CPU thread: small operations on a shared machine, where two threads would wait on each other."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_bench_command_runs_end_to_end_and_writes_json(tmp_path, capsys):
+    path = tmp_path / "results" / "cpu.json"
+    argv = ["bench", "--size", "16", "--rounds", "1", "--conv-side", "16", "--device", "cpu",
+            "--amp", "--restore-megapixels", "0.01", "--tile", "64", "--overlap", "16", "--threads", "1",
+            "--json", str(path)]
+    assert main(argv) == 0
+    assert torch.get_num_threads() == 1
+    printed = capsys.readouterr().out
+    results = json.loads(path.read_text())
+    cpu = results["devices"]["cpu"]
+    assert results["settings"]["size"] == 16 and results["settings"]["tolerance"] == 1e-3
+    assert cpu["machine"]["torch_threads"] == 1 and cpu["machine"]["cpu"]
+    assert cpu["conv_throughput"]["gflops"] > 0 and len(cpu["conv_throughput"]["runs"]) == 6
+    assert list(cpu["networks"]) == NAMES
+    limit = cpu["conv_throughput"]["gflops"]
+    for name, network in cpu["networks"].items():
+        assert network["mult_adds"] > 0, name
+        assert set(network["training"]) == {"reference", "fast"}, name
+        assert {"reference", "fast", "fast+bfloat16"} <= set(network["inference"]) or network["notes"]
+        for mode in ("inference", "training"):
+            for variant, row in network[mode].items():
+                assert row["seconds"] > 0 and row["images_per_s"] > 0, (name, mode, variant)
+                assert row["fraction_of_conv"] == pytest.approx(row["gflops"] / limit)
+                if row["agrees"] is not None:  # the float32 variants: within 1e-3 of the baseline
+                    assert row["agrees"] is True, (name, mode, variant, row["max_abs_difference"])
+        assert network["inference"]["reference"]["max_abs_difference"] == 0
+    assert cpu["restore"]["width"] * cpu["restore"]["height"] == pytest.approx(1e4, rel=0.02)
+    assert "DuRN-S-P" in printed and "3x3 convolution throughput" in printed and str(path) in printed
+
+
+def test_bench_refuses_bad_input():
+    with pytest.raises(ValueError, match="unknown networks \\['DuRN-X'\\]"):
+        run(names=["DuRN-X"])
+    with pytest.raises(ValueError, match="must be positive, got 0"):
+        run(size=0)
+    with pytest.raises(ValueError, match="DuRN-U takes sides that are multiples of 4 from 8 up; size 10"):
+        run(names=["DuRN-U"], size=10, conv_side=8, rounds=1, devices=["cpu"])
+    with pytest.raises(SystemExit, match="durn-teach bench: DuRN-P takes sides"):
+        main(["bench", "--networks", "DuRN-P", "--size", "8", "--conv-side", "8", "--rounds", "1"])
+
+
+def test_table_lists_every_variant():
+    results = run(names=["DuRN-P"], size=16, rounds=1, conv_side=16, devices=["cpu"], train=False)
+    lines = table(results).splitlines()
+    assert sum("DuRN-P" in line for line in lines) == 2  # reference and fast inference
