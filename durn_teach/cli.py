@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save-every", type=int, help="also write last.pt every N steps")
     train.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0)")
     train.add_argument("--log-format", choices=("jsonl", "csv"), default="jsonl", help="JSON lines or CSV")
-    train.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    train.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                       help="mixed precision: float16 on CUDA (on by default there), bfloat16 on a CPU "
+                       "(off by default; several times faster on CPUs with AMX, slightly different numbers)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     evaluate = _subparser(commands, "evaluate", "score a network with the paper's test protocol",
@@ -150,7 +152,7 @@ def _train(args: argparse.Namespace) -> None:
     try:
         result = fit(
             preset, out, data_root=args.data_root, device=args.device, seed=args.seed, resume=args.resume,
-            init=args.init, amp=False if args.no_amp else None, num_workers=args.workers,
+            init=args.init, amp=args.amp, num_workers=args.workers,
             max_steps=args.max_steps, save_every=args.save_every, log_format=args.log_format,
             progress=not args.no_progress,
         )

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 
+import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
@@ -74,7 +75,7 @@ def test_unknown_preset_and_bad_changes_are_named():
         get_preset("real-noise", bacth=3)
     with pytest.raises(ValueError, match="batch must be a positive integer, got 0"):
         get_preset("real-noise", batch=0)
-    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 8
+    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 9
 
 
 def test_device_choice():
@@ -302,3 +303,42 @@ def test_quick_presets_fall_back_to_builtin_images(name, tmp_path):
     assert val_clean.shape[0] == channels and min(val_clean.shape[1:]) >= 64
     with pytest.raises(FileNotFoundError, match="add --quick"):
         training_data(get_preset(name), channels, root=tmp_path)
+
+
+def test_the_train400_preset_changes_only_what_it_says():
+    paper, derived = get_preset("gaussian-gray"), get_preset("gaussian-gray-train400")
+    changed = {f for f in paper.to_dict() if paper.to_dict()[f] != derived.to_dict()[f]}
+    assert changed == {"name", "data", "batch", "epochs", "milestones", "checkpoint_every"}
+    assert (derived.data, derived.batch, derived.epochs, derived.milestones) == ("train400", 16, 36, (24, 32))
+
+
+def test_train400_trains_on_its_folder_and_validates_on_set12(tmp_path):
+    from PIL import Image
+
+    from durn_teach.train.data import SeededSamples, training_data
+
+    rng = np.random.default_rng(0)
+    for folder, count, side in (("Train400", 3, 80), ("Set12", 5, 96)):
+        (tmp_path / folder).mkdir()
+        for i in range(count):
+            pixels = rng.integers(0, 256, (side, side), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / folder / f"{i:02d}.png")
+    train, val, description = training_data(get_preset("gaussian-gray-train400"), 1, root=tmp_path)
+    assert description == "train400 (3 training images)" and len(val) == 4  # Set12's first four
+    degraded, clean = SeededSamples(train)[(0, 1)]
+    assert clean.shape == (1, 64, 64) and not torch.equal(degraded, clean)
+    assert val[0][1].shape == (1, 96, 96)
+
+
+def test_cpu_mixed_precision_is_bfloat16_and_recorded(tmp_path):
+    result = run(tmp_path, amp=True, max_steps=2)
+    assert result.step == 2
+    used = json.loads((tmp_path / "preset.json").read_text())
+    assert (used["device"], used["precision"]) == ("cpu", "bfloat16 autocast")
+    mixed = weights(tmp_path / "last.pt")["model"]
+    run(tmp_path / "fp32", max_steps=2)
+    assert json.loads((tmp_path / "fp32" / "preset.json").read_text())["precision"] == "float32"
+    full = weights(tmp_path / "fp32" / "last.pt")["model"]
+    assert all(mixed[k].dtype == full[k].dtype for k in full), "the weights stay float32"
+    gap = max((mixed[k].float() - full[k].float()).abs().max().item() for k in full)
+    assert 0 < gap < 0.05, "bfloat16 changes the numbers a little, not a lot"

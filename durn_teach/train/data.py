@@ -24,6 +24,7 @@ from durn_teach.train.presets import Preset
 # Validation: a held-out photograph for the built-in data, the first test images for a dataset.
 VALIDATION_IMAGE = {1: "camera", 3: "coffee"}
 VALIDATION_SPLIT = {"polyu": "test1", "raindrop": "test_a"}
+VALIDATION_DATA = {"train400": "set12"}  # a training set without a test split: validate elsewhere
 VALIDATION_IMAGES = 4
 
 
@@ -106,6 +107,7 @@ def _builtin_degradation(data: str) -> Callable[[np.ndarray, np.random.Generator
 
     stand_ins = {
         "bsd-gray": lambda clean, rng: degrade.gaussian_noise(clean, float(rng.choice([30, 50, 70])), rng),
+        "train400": lambda clean, rng: degrade.gaussian_noise(clean, float(rng.choice([30, 50, 70])), rng),
         "polyu": lambda clean, rng: degrade.camera_noise(clean, float(rng.uniform(100, 600)), seed=rng),
         "gopro": motion,
         "reside": hazy,
@@ -203,7 +205,8 @@ def training_data(preset: Preset, channels: int, root: str | Path | None = None,
         chosen = np.random.default_rng(seed).choice(len(train), preset.epoch_size, replace=False)
         train = Subset(train, sorted(chosen.tolist()))
     options = {"limit": VALIDATION_IMAGES}
-    if preset.data == "bsd-gray":
+    if preset.sigmas:
         options["sigma"] = 50
-    val = paper_data(preset, root, VALIDATION_SPLIT.get(preset.data, "test"), **options)
+    val_preset = preset.replace(data=VALIDATION_DATA.get(preset.data, preset.data))
+    val = paper_data(val_preset, root, VALIDATION_SPLIT.get(preset.data, "test"), **options)
     return train, val, f"{preset.data} ({len(train)} training images)"

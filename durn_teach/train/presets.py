@@ -123,6 +123,23 @@ def gaussian_gray(quick: bool = False) -> Preset:
     return _quick(preset, batch=8, crop=32, epochs=8, epoch_size=16) if quick else preset
 
 
+def gaussian_gray_train400(quick: bool = False) -> Preset:
+    """Gaussian noise on gray images with DuRN-P, sized for one CPU (the course's checkpoint).
+
+    Derived from ``gaussian-gray`` (Sec. 5.1): the same network, L2 loss, Adam lr 1e-3, 64x64
+    crops, sigma drawn per image from {30, 50, 70} and ten steps per batch with fresh noise;
+    changed: Train400 (the 400 gray 180x180 BSD crops most denoising work trains on), batch 16,
+    36 epochs (9,000 steps), lr x0.1 at epochs 24 and 32. Validation: Set12 at sigma 50.
+
+    Quick: as ``gaussian-gray``'s quick scale.
+    """
+    preset = gaussian_gray().replace(
+        name="gaussian-gray-train400", data="train400", batch=16, epochs=36, milestones=(24, 32),
+        checkpoint_every=1,
+    )
+    return _quick(preset, batch=8, crop=32, epochs=8, epoch_size=16) if quick else preset
+
+
 def real_noise(quick: bool = False) -> Preset:
     """Real-world noise with DuRN-P-no-norm (Sec. 5.1).
 
@@ -237,6 +254,7 @@ def raindrop_stage2(quick: bool = False) -> Preset:
 
 PRESETS: dict[str, Callable[..., Preset]] = {
     "gaussian-gray": gaussian_gray,
+    "gaussian-gray-train400": gaussian_gray_train400,
     "real-noise": real_noise,
     "motion-blur": motion_blur,
     "haze-its": haze_its,

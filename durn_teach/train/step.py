@@ -79,21 +79,22 @@ def train_step(
     degraded: Tensor,
     clean: Tensor,
     scaler: torch.amp.GradScaler | None = None,
+    autocast: torch.dtype | None = None,
 ) -> Tensor:
     """One optimisation step: restore the batch, measure the loss, back-propagate, update.
 
-    With an enabled ``scaler`` (CUDA) the forward pass runs in float16 under autocast and the
-    loss is scaled against underflow; the loss itself is computed in float32. A NaN or infinite
-    loss raises :class:`NonFiniteLoss` before anything is updated. Returns the loss, detached.
+    With ``autocast`` (float16 on CUDA, bfloat16 on a CPU) the forward pass runs in that type
+    under autocast; an enabled ``scaler`` scales the loss against float16's underflow. The loss
+    itself is computed in float32. A NaN or infinite loss raises :class:`NonFiniteLoss` before
+    anything is updated. Returns the loss, detached.
     """
-    amp = scaler is not None and scaler.is_enabled()
     optimizer.zero_grad(set_to_none=True)
-    with torch.autocast(device_type=degraded.device.type, dtype=torch.float16, enabled=amp):
+    with torch.autocast(degraded.device.type, dtype=autocast, enabled=autocast is not None):
         restored = model(degraded)
     loss = loss_fn(restored.float(), clean.float())
     if not torch.isfinite(loss):
         raise NonFiniteLoss(f"the loss is {loss.item()}")
-    if amp:
+    if scaler is not None and scaler.is_enabled():
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
