@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import subprocess
 import sys
@@ -82,3 +84,26 @@ def test_nothing_reads_the_development_only_shared_folder():
             if path.name == "test_project.py":
                 continue
             assert "../shared" not in path.read_text(), path
+
+
+# Top-level modules the chapters import that come with Python, Jupyter or Colab itself.
+PROVIDED = set(sys.stdlib_module_names) | {"durn_teach", "google", "IPython"}
+DISTRIBUTIONS = {"skimage": "scikit-image", "PIL": "pillow", "pywt": "pywavelets"}
+
+
+def test_colab_installs_what_the_chapters_import():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    installed = {requirement(spec)[0] for spec in project["dependencies"]}
+    installed |= {requirement(spec)[0] for spec in project["optional-dependencies"]["colab"]}
+    for path in sorted(ROOT.glob("notebooks/*.ipynb")):
+        cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+        assert "durn-teach[colab] @ git+" in "".join(cells[0]["source"]), f"{path.name}: Colab install cell"
+        for cell in cells:
+            code = re.sub(r"^(\s*)[%!].*$", r"\1pass", "".join(cell["source"]), flags=re.M)  # magics
+            for node in ast.walk(ast.parse(code)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in PROVIDED:
+                        assert DISTRIBUTIONS.get(top, top).lower() in installed, f"{path.name}: {name}"
