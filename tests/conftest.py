@@ -23,6 +23,15 @@ def reference_key(name: str) -> str:
     return name.replace("-", "_")
 
 
+@pytest.fixture
+def one_thread():
+    """One CPU thread: small operations run faster alone than on two threads sharing the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def reference() -> dict:
     return json.loads((FIXTURES / "durn_reference.json").read_text())

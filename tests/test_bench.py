@@ -11,14 +11,7 @@ from durn_teach.bench import run, table
 from durn_teach.cli import main
 from tests.conftest import NAMES
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One CPU thread: small operations on a shared machine, where two threads would wait on each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_bench_command_runs_end_to_end_and_writes_json(tmp_path, capsys):

@@ -39,13 +39,7 @@ def pair(shape: tuple[int, ...], seed: int, noise: float = 0.15) -> tuple[np.nda
     return clean + noise * rng.standard_normal(shape), clean
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny float64 convolutions run much faster on one thread when the cores are shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 20, 24), (2, 3, 17, 16)])

@@ -17,13 +17,7 @@ FLOAT32 = 1e-3  # the issue's tolerance for float32 outputs in [0, 1]
 SIDE = 24  # a side every network takes
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One CPU thread: small operations on a shared machine, where two threads would wait on each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def golden_pair(

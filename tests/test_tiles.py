@@ -16,14 +16,7 @@ from durn_teach import build_model, restore
 from durn_teach.inference import _starts, _window
 from tests.conftest import golden, recipe_state_dict, reference_key
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One CPU thread: small operations on a shared machine, where two threads would wait on each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -309,7 +309,7 @@ def test_the_train400_preset_changes_only_what_it_says():
     paper, derived = get_preset("gaussian-gray"), get_preset("gaussian-gray-train400")
     changed = {f for f in paper.to_dict() if paper.to_dict()[f] != derived.to_dict()[f]}
     assert changed == {"name", "data", "batch", "epochs", "milestones", "checkpoint_every"}
-    assert (derived.data, derived.batch, derived.epochs, derived.milestones) == ("train400", 16, 36, (24, 32))
+    assert (derived.data, derived.batch, derived.epochs, derived.milestones) == ("train400", 16, 24, (16, 21))
 
 
 def test_train400_trains_on_its_folder_and_validates_on_set12(tmp_path):
