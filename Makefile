@@ -1,5 +1,5 @@
 # `make book` and `make test` are the README's two commands: each sets up .venv (torch 2.13.0
-# CPU where the venv has no torch, then this package with its book and dev extras) first.
+# CPU where the venv has no torch, then this package with its book, dev and baselines extras) first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,7 +14,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install $(TORCH)
-	$(BIN)/python -m pip install -e ".[book,dev]"
+	$(BIN)/python -m pip install -e ".[book,dev,baselines]"
 	touch $@
 
 book: setup  ## build the executed book into book/_build/html (CPU, built-in data only)

@@ -20,6 +20,14 @@ EXAMPLES = {
   durn-teach evaluate bsd-gray --sigma 50 --weights DuRN_P_model.pt --data-root ~/data
   durn-teach evaluate sots-indoor --weights DuRN_US_model.pt --csv sots.csv --save-dir restored/
   durn-teach evaluate bsd-gray --sigma 50 --weights runs/gaussian-gray-quick/model.pt --builtin""",
+    "compare": """examples:
+  durn-teach compare --weights gaussian-gray --data-root ~/data --limit 2      # a quick check
+  durn-teach compare --weights gaussian-gray --data-root ~/data --json bsd68.json
+  durn-teach compare --weights gaussian-gray --data-root ~/data --record      # the shipped numbers""",
+    "pretrained": """examples:
+  durn-teach pretrained                                        # name, network, steps, test-set numbers
+  durn-teach pretrained export runs/gaussian-gray-train400 gaussian-gray
+  durn-teach pretrained record gaussian-gray results.json     # numbers from durn-teach compare --json""",
     "restore": """examples:
   durn-teach restore photo.jpg clean.png --model DuRN-P-no-norm --weights DuRN_P_no_norm_model.pt
   durn-teach restore noisy.png clean.png --model DuRN-P --weights DuRN_P_model.pt --tile 512""",
@@ -102,6 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Example: durn-teach bench --size 128 --json benchmarks/results/cpu.json",
     )
     add_bench_arguments(bench)
+
+    from durn_teach.compare import add_compare_arguments
+    from durn_teach.pretrained import add_pretrained_arguments
+
+    compare = _subparser(commands, "compare", "score a network against the noisy input, non-local means and "
+                         "BM3D on the same noisy test images (BSD68 at sigma 30, 50, 70 by default)")
+    add_compare_arguments(compare)
+    add_pretrained_arguments(_subparser(commands, "pretrained", "list the shipped checkpoints, or export a "
+                                        "run's weights into them"))
     return parser
 
 
@@ -122,10 +139,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(args)
     else:
+        from durn_teach.compare import main as compare_main
         from durn_teach.models import CheckpointError
+        from durn_teach.pretrained import main as pretrained_main
         from durn_teach.train import NonFiniteLoss, ResumeError
 
-        run = {"train": _train, "evaluate": _evaluate, "eval": _evaluate, "restore": _restore}[args.command]
+        run = {"train": _train, "evaluate": _evaluate, "eval": _evaluate, "restore": _restore,
+               "compare": compare_main, "pretrained": pretrained_main}[args.command]
         try:
             run(args)
         except (ValueError, TypeError, FileNotFoundError, FileExistsError, CheckpointError, ResumeError,

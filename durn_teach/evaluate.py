@@ -148,7 +148,7 @@ def _hwc(tensor: torch.Tensor) -> np.ndarray:
 
 
 def evaluate(
-    model: nn.Module,
+    model: nn.Module | Callable[[np.ndarray], np.ndarray],
     protocol: Protocol | str,
     *,
     sigma: float | None = None,
@@ -161,6 +161,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """Score ``model`` on a protocol's test set; returns a plain dict with per-image rows.
 
+    ``model`` is a network, or any function from a degraded image (HxW or HxWxC float32
+    array) to its restoration, such as a classical method (``durn_teach.compare``).
     ``dataset`` (items ``(degraded, clean, name)``) replaces the protocol's test set, for
     instance a :class:`BuiltinTestSet`. ``save_dir`` keeps every restored image as the 8-bit
     PNG the metric saw. ``tile`` restores each image in blended tiles of that size.
@@ -185,7 +187,11 @@ def evaluate(
     rows = []
     for index in indices:
         degraded, clean, name = dataset[index][:3]
-        restored = restore(model, _hwc(degraded), **options)
+        image = _hwc(degraded)
+        if isinstance(model, nn.Module):
+            restored = restore(model, image, **options)
+        else:
+            restored = np.asarray(model(image), dtype=np.float32)
         clean_image = _hwc(clean)
         if protocol.bgr:  # the network saw BGR; the metric reads RGB
             restored, clean_image = restored[..., ::-1], clean_image[..., ::-1]

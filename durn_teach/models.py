@@ -115,6 +115,9 @@ def load_pretrained(
 ) -> nn.Module:
     """Load a checkpoint in the authors' format (a plain state dict) into network ``name``.
 
+    ``path`` is a checkpoint file or, where no such file exists, the name of a checkpoint
+    shipped with the package (``durn_teach.pretrained.list_pretrained()``, e.g.
+    ``"gaussian-gray"``), whose network and SHA-256 are checked against its registry entry.
     Accepts the ``module.`` prefix of ``nn.DataParallel`` and checkpoints without
     ``num_batches_tracked`` (saved by old PyTorch). Loads strictly, with
     ``weights_only=True``; returns the network in evaluation mode, on the fast path unless
@@ -122,6 +125,17 @@ def load_pretrained(
     """
     model = build_model(name, reference=reference)
     path = Path(path)
+    if not path.is_file():
+        from durn_teach.pretrained import list_pretrained, weights_path
+
+        if str(path) in list_pretrained():
+            path = weights_path(str(path), network=name)
+        else:
+            shipped = ", ".join(list_pretrained()) or "none"
+            raise FileNotFoundError(
+                f"no checkpoint at {path}, and {str(path)!r} is not the name of a shipped checkpoint "
+                f"(the shipped checkpoints are: {shipped})"
+            )
     state = _read_state_dict(path)
     expected = model.state_dict()
     for key, value in expected.items():

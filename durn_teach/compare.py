@@ -1,0 +1,281 @@
+"""A network against classical denoisers, in one run, on the same noisy test images.
+
+``durn-teach compare`` scores, for each noise level of a Gaussian protocol (BSD68 at sigma
+30, 50 and 70 by default), the noisy input, non-local means (Buades et al. 2005, with the
+parameters of the authors' reference implementation, Buades et al. 2011), BM3D (Dabov et al.
+2007, the ``bm3d`` package: ``pip install "durn-teach[baselines]"``) and a network. Every method
+sees the very same noisy images (the protocol's fixed-seed noise, drawn once per level) and is
+scored by :func:`durn_teach.evaluate.evaluate` with the paper's metric (Liu et al., CVPR 2019,
+Sec. 5); the classical methods are told the true sigma. The result is a JSON-ready dict with
+the mean PSNR / SSIM per method and level, every image's row, the seed, the machine, the
+versions and the time each method took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from durn_teach.evaluate import PROTOCOLS, evaluate, get_protocol, test_set
+
+METHODS = ("noisy", "nlm", "bm3d", "network")
+LABELS = {"noisy": "noisy input", "nlm": "non-local means", "bm3d": "BM3D"}
+# Non-local means for gray images, from the reference implementation of Buades, Coll and Morel
+# (IPOL 2011): up to each sigma (0-255), the patch radius, the search radius and h / sigma.
+NLM_TABLE = ((15, 1, 10, 0.40), (30, 2, 10, 0.40), (45, 3, 17, 0.35), (75, 4, 17, 0.35), (100, 5, 17, 0.30))
+
+
+def nlm_parameters(sigma: float) -> dict[str, float]:
+    """scikit-image's ``denoise_nl_means`` arguments for gray noise of level ``sigma`` (0-255).
+
+    The patch size, search window and filtering parameter ``h`` of the reference
+    implementation (Buades et al., IPOL 2011), for images in [0, 1]: ``h`` and ``sigma`` / 255.
+    """
+    for limit, patch_radius, search_radius, factor in NLM_TABLE:
+        if 0 < sigma <= limit:
+            return {"patch_size": 2 * patch_radius + 1, "patch_distance": search_radius,
+                    "h": factor * sigma / 255, "sigma": sigma / 255}
+    raise ValueError(f"non-local means is set up for 0 < sigma <= 100 (0-255 scale), got {sigma}")
+
+
+def non_local_means(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    """Non-local means (Buades et al. 2005) of a gray image, told the noise level ``sigma`` (0-255).
+
+    scikit-image's ``fast_mode`` weighs the pixels of a patch uniformly, as the reference
+    implementation does, and subtracts the expected distance of two noisy patches, 2 sigma^2.
+    """
+    from skimage.restoration import denoise_nl_means
+
+    return denoise_nl_means(noisy, fast_mode=True, **nlm_parameters(sigma)).astype(np.float32)
+
+
+def bm3d_denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    """BM3D (Dabov et al. 2007) of a gray image, told the noise level ``sigma`` (0-255).
+
+    The ``bm3d`` package's both stages (hard thresholding, then Wiener filtering) with its
+    default profile.
+    """
+    try:
+        import bm3d
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            "BM3D needs the bm3d package: pip install 'durn-teach[baselines]' (or pip install bm3d), "
+            "or leave it out with --methods noisy nlm network"
+        ) from error
+    return np.asarray(bm3d.bm3d(noisy, sigma_psd=sigma / 255), dtype=np.float32)
+
+
+def _classical(method: str, sigma: float) -> Callable[[np.ndarray], np.ndarray]:
+    if method == "noisy":
+        return lambda noisy: noisy
+    if method == "nlm":
+        return lambda noisy: non_local_means(noisy, sigma)
+    return lambda noisy: bm3d_denoise(noisy, sigma)
+
+
+def machine(device: str = "cpu") -> dict[str, Any]:
+    """Where a run ran: platform, processor, cores, torch's threads, the network's device."""
+    import torch
+
+    processor = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        processor = names[0] if names else processor
+    info = {"platform": platform.platform(), "processor": processor, "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "device": device}
+    if device.startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return info
+
+
+def versions() -> dict[str, str | None]:
+    """The versions of Python, the libraries that computed the numbers, and durn-teach's commit."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for package in ("durn-teach", "torch", "numpy", "scikit-image", "bm3d"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = None
+    found["durn-teach commit"] = None
+    try:
+        git = {"capture_output": True, "text": True, "timeout": 10, "cwd": Path(__file__).parent}
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], **git)
+        if commit.returncode == 0:
+            changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], **git)
+            found["durn-teach commit"] = commit.stdout.strip() + (" (with changes)" if changed.stdout else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return found
+
+
+def compare(
+    model: nn.Module | None,
+    protocol: str = "bsd68",
+    sigmas: Sequence[float] | None = None,
+    *,
+    methods: Sequence[str] = METHODS,
+    root: str | Path | None = None,
+    limit: int | None = None,
+    network: dict[str, Any] | None = None,
+    tile: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Score ``methods`` on a Gaussian protocol's test set at each of ``sigmas``, on the same images.
+
+    ``model`` is the network (needed where ``methods`` has ``"network"``), ``network`` what the
+    JSON says about it (name, weights, SHA-256). For each level the noisy test images are drawn
+    once (the protocol's fixed-seed noise) and every method is scored on them with
+    :func:`durn_teach.evaluate.evaluate`. Returns ``results[str(sigma)][method]``: mean
+    ``psnr``, ``ssim``, ``seconds`` and per-image ``rows``, with the run's particulars.
+    """
+    from durn_teach.sampling import TEST_NOISE_SEED
+
+    unknown = [method for method in methods if method not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"unknown methods {unknown}; the methods are: {', '.join(METHODS)}")
+    if "network" in methods and model is None:
+        raise ValueError("the method 'network' needs a model")
+    first = PROTOCOLS.get(protocol)
+    if first is None or not first.sigmas or first.space != "gray":
+        gaussian = [name for name, p in PROTOCOLS.items() if p.sigmas and p.space == "gray"]
+        raise ValueError(f"the comparison takes a gray Gaussian protocol ({', '.join(gaussian)}), "
+                         f"not {protocol!r}")
+    sigmas = tuple(sigmas or first.sigmas)
+    if "bm3d" in methods:
+        bm3d_denoise(np.zeros((16, 16), np.float32), 30)  # fail early where bm3d is missing
+    started, clock = datetime.datetime.now(datetime.UTC), time.perf_counter()
+    results: dict[str, dict[str, Any]] = {}
+    title, images = protocol, 0
+    for sigma in sigmas:
+        spec = get_protocol(protocol, sigma)
+        data = test_set(spec, root, sigma, limit)
+        title = getattr(data, "title", protocol)
+        count = len(data) if limit is None else min(limit, len(data))
+        items = [data[index] for index in range(count)]  # the noisy images, drawn once for all methods
+        images = len(items)
+        results[f"{sigma:g}"] = {}
+        for method in methods:
+            tick = time.perf_counter()
+            restorer = model if method == "network" else _classical(method, sigma)
+            scored = evaluate(restorer, spec, sigma=sigma, dataset=items, tile=tile if method == "network"
+                              else None, progress=progress)
+            seconds = time.perf_counter() - tick
+            results[f"{sigma:g}"][method] = {"psnr": scored["psnr"], "ssim": scored["ssim"],
+                                             "seconds": round(seconds, 2), "rows": scored["rows"]}
+            if progress:
+                print(f"sigma {sigma:g}, {LABELS.get(method, 'network')}: {scored['psnr']:.2f} dB, "
+                      f"SSIM {scored['ssim']:.4f} ({seconds:.1f} s)", file=sys.stderr)
+    described = {
+        "noisy": {"label": LABELS["noisy"],
+                  "how": "the noisy input itself, scored as the protocol scores outputs"},
+        "nlm": {"label": LABELS["nlm"], "how": "scikit-image denoise_nl_means, fast_mode, told the true "
+                "sigma; patch size, search window and h of the reference implementation (IPOL 2011)",
+                "parameters": {f"{s:g}": nlm_parameters(s) for s in sigmas}},
+        "bm3d": {"label": LABELS["bm3d"], "how": "bm3d.bm3d(noisy, sigma_psd=sigma / 255): both stages, "
+                 "default profile, told the true sigma"},
+        "network": {"label": (network or {}).get("label", "network"), **(network or {})},
+    }
+    return {
+        "kind": "durn-teach comparison",
+        "protocol": protocol,
+        "test_set": title,
+        "images": images,
+        "limit": limit,
+        "sigmas": [float(s) for s in sigmas],
+        "metric": f"durn_teach.metrics.paper_psnr_ssim, {first.space}: clipped to [0, 1], x255, "
+                  f"truncated to 8 bits, scikit-image PSNR (data range 255) and SSIM",
+        "noise": {"seed": TEST_NOISE_SEED, "how": "the release's fixed-seed test noise: the same draw for "
+                  "every image, added without clipping (durn_teach.sampling.fixed_seed_noise)"},
+        "methods": {method: described[method] for method in methods},
+        "results": results,
+        "date": started.isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - clock, 1),
+        "machine": machine(str(next(model.parameters()).device) if model is not None else "cpu"),
+        "versions": versions(),
+    }
+
+
+def format_comparison(result: dict[str, Any]) -> str:
+    """The mean PSNR / SSIM of each method at each level, as a text table."""
+    methods = list(result["methods"])
+    labels = [result["methods"][m]["label"] for m in methods]
+    width = max(len(label) for label in labels)
+    header = f"{'':{width}s}" + "".join(f"  sigma {s:<12s}" for s in result["results"])
+    lines = [f"{result['test_set']}, {result['images']} images, {result['metric'].split(':')[0]}", header]
+    for method, label in zip(methods, labels, strict=True):
+        cells = [f"{r[method]['psnr']:6.2f} / {r[method]['ssim']:.4f}" for r in result["results"].values()]
+        lines.append(f"{label:{width}s}" + "".join(f"  {cell:18s}" for cell in cells))
+    return "\n".join(lines)
+
+
+def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``durn-teach compare`` options."""
+    parser.add_argument("protocol", nargs="?", default="bsd68", metavar="PROTOCOL",
+                        help="a gray Gaussian protocol: bsd68 (default), set12, bsd-gray")
+    parser.add_argument("--weights", required=True,
+                        help="a shipped checkpoint's name (durn-teach pretrained) or a checkpoint file")
+    parser.add_argument("--model", default="DuRN-P", help="the network (default DuRN-P)")
+    parser.add_argument("--sigmas", type=float, nargs="+", default=[30.0, 50.0, 70.0],
+                        help="noise levels (default 30 50 70)")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS,
+                        help="what to score (default: all)")
+    parser.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
+    parser.add_argument("--limit", type=int, help="only the first N test images (a quick check)")
+    parser.add_argument("--json", help="write the result, with every image's row, to this JSON file")
+    parser.add_argument("--record", action="store_true",
+                        help="store the result beside the shipped checkpoint named by --weights and put "
+                        "the network's numbers into the registry (the whole test set only)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    parser.add_argument("--tile", type=int, help="restore in tiles of this size (pixels)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def main(args: argparse.Namespace) -> None:
+    """Run ``durn-teach compare``."""
+    from durn_teach import pretrained
+    from durn_teach.models import load_pretrained
+    from durn_teach.train import pick_device
+
+    shipped = not Path(args.weights).is_file() and args.weights in pretrained.list_pretrained()
+    if args.record and not shipped:
+        raise ValueError(f"--record needs --weights to name a shipped checkpoint "
+                         f"({', '.join(pretrained.list_pretrained()) or 'none'}), not {args.weights!r}")
+    if args.record and args.limit is not None:
+        raise ValueError("--record stores numbers of the whole test set: leave --limit out")
+    model, network = None, None
+    if "network" in args.methods:
+        device = pick_device(args.device)
+        model = load_pretrained(args.model, args.weights, map_location=device)
+        path = pretrained.weights_path(args.weights, args.model) if shipped else Path(args.weights)
+        network = {"label": f"{args.model} ({args.weights})", "name": args.model, "weights": args.weights,
+                   "shipped": shipped, "sha256": pretrained.sha256(path)}
+    result = compare(model, args.protocol, args.sigmas, methods=args.methods, root=args.data_root,
+                     limit=args.limit, network=network, tile=args.tile, progress=not args.no_progress)
+    print(format_comparison(result))
+    print(f"{result['seconds']:.0f} s in all")
+    target = args.json
+    if args.record and target is None:
+        target = pretrained.FOLDER / f"{args.weights}.{args.protocol}.json"
+    if target is not None:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(json.dumps(result, indent=1) + "\n")
+        print(f"wrote {target}")
+    if args.record:
+        pretrained.record_evaluation(args.weights, target)
+        print(f"recorded the numbers of {args.weights!r} in {pretrained.FOLDER / pretrained.REGISTRY}")

@@ -1,0 +1,321 @@
+"""Checkpoints trained by the package's own commands, shipped with it, and their registry.
+
+``registry.json`` beside this file holds one entry per shipped checkpoint: its network, the
+exact ``durn-teach train`` command, the data, the steps, the training time, the device and
+precision, the numbers it measured on test sets, and the SHA-256 of its weights file, which is
+checked every time the file is loaded. The entries are written by :func:`export_weights` (from
+a run folder) and :func:`record_evaluation` (from the JSON of ``durn-teach compare``), never by
+hand. The weights are plain float32 state dicts with the release's keys, like the authors'
+``*_model.pt``; ``durn_teach.load_pretrained(network, name)`` loads one by its name, offline.
+
+>>> list_pretrained()                               # doctest: +SKIP
+['gaussian-gray']
+>>> durn_teach.load_pretrained("DuRN-P", "gaussian-gray")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from durn_teach.models import CheckpointError
+
+FOLDER = Path(__file__).resolve().parent  # the shipped checkpoints (package data)
+REGISTRY = "registry.json"
+FORMAT = "durn-teach-pretrained/1"
+
+
+class ChecksumError(CheckpointError):
+    """A shipped weights file whose SHA-256 is not the one its registry entry records."""
+
+
+def _folder(folder: str | Path | None) -> Path:
+    return FOLDER if folder is None else Path(folder)
+
+
+def sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, as 64 hexadecimal digits."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def registry(folder: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """The registry's entries, by name (an empty dict where nothing is shipped yet)."""
+    path = _folder(folder) / REGISTRY
+    if not path.is_file():
+        return {}
+    payload = json.loads(path.read_text())
+    if payload.get("format") != FORMAT:
+        raise ValueError(f"{path} has format {payload.get('format')!r}, this durn-teach reads {FORMAT!r}")
+    return payload["checkpoints"]
+
+
+def _write_registry(entries: dict[str, dict[str, Any]], folder: str | Path | None) -> Path:
+    path = _folder(folder) / REGISTRY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FORMAT, "checkpoints": dict(sorted(entries.items()))}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def list_pretrained(folder: str | Path | None = None) -> list[str]:
+    """The names of the shipped checkpoints, for ``durn_teach.load_pretrained(network, name)``."""
+    return list(registry(folder))
+
+
+def entry(name: str, folder: str | Path | None = None) -> dict[str, Any]:
+    """The registry entry of a shipped checkpoint; an unknown name lists the known ones."""
+    entries = registry(folder)
+    if name not in entries:
+        known = ", ".join(entries) or "none"
+        raise ValueError(f"no shipped checkpoint named {name!r}; the shipped checkpoints are: {known}")
+    return entries[name]
+
+
+def weights_path(name: str, network: str | None = None, folder: str | Path | None = None) -> Path:
+    """The weights file of a shipped checkpoint, after checking its network and its SHA-256.
+
+    ``network`` (if given) must be the entry's network. A file whose hash differs from the
+    registry's raises :class:`ChecksumError` with both hashes.
+    """
+    record = entry(name, folder)
+    if network is not None and network != record["network"]:
+        raise CheckpointError(
+            f"the shipped checkpoint {name!r} holds {record['network']} weights, not {network}: "
+            f"load it with load_pretrained({record['network']!r}, {name!r})"
+        )
+    path = _folder(folder) / record["file"]
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"the shipped checkpoint {name!r} has no weights file at {path}; reinstall durn-teach "
+            f"(pip install --force-reinstall durn-teach)"
+        )
+    actual = sha256(path)
+    if actual != record["sha256"]:
+        raise ChecksumError(
+            f"{path} is damaged or was changed: its SHA-256 is {actual}, the registry expects "
+            f"{record['sha256']}. Reinstall durn-teach (pip install --force-reinstall durn-teach) to get "
+            f"the shipped file back; if you exported new weights on purpose, export them with "
+            f"`durn-teach pretrained export RUN {name}`, which records their hash."
+        )
+    return path
+
+
+def training_log(name: str, folder: str | Path | None = None) -> list[dict[str, Any]]:
+    """The training log of a shipped checkpoint: its records, as ``durn_teach.train.read_log`` gives."""
+    record = entry(name, folder)
+    path = _folder(folder) / record["log"]
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def evaluation(name: str, test_set: str, folder: str | Path | None = None) -> dict[str, Any]:
+    """The committed JSON of ``durn-teach compare`` for a shipped checkpoint on ``test_set``."""
+    entry(name, folder)
+    path = _folder(folder) / f"{name}.{test_set}.json"
+    if not path.is_file():
+        shipped = sorted(p.name for p in _folder(folder).glob(f"{name}.*.json"))
+        raise FileNotFoundError(
+            f"no evaluation of {name!r} on {test_set!r} at {path}; shipped: {', '.join(shipped) or 'none'}"
+        )
+    return json.loads(path.read_text())
+
+
+def _command(settings: dict[str, Any], device: str, precision: str) -> str:
+    """The ``durn-teach train`` command that reproduces a run's settings (``preset.json``)."""
+    from durn_teach.train import get_preset
+
+    base = get_preset(settings["name"], quick=settings["quick"]).to_dict()
+    words = ["durn-teach", "train", settings["name"]]
+    if settings["quick"]:
+        words.append("--quick")
+    options = {"epochs": "--epochs", "data": "--data"}
+    for key, flag in options.items():
+        if settings[key] != base[key]:
+            words += [flag, str(settings[key])]
+    others = [key for key in base if key not in options and settings.get(key) != base[key]]
+    if others:
+        raise ValueError(
+            f"the run changed settings that no command-line option sets ({', '.join(others)}); "
+            f"pass the command that trained it (command=..., --command)"
+        )
+    if not settings["quick"]:
+        words += ["--data-root", "$DURN_DATA"]
+    words += ["--device", device]
+    if precision.startswith("bfloat16") and device == "cpu":
+        words.append("--amp")
+    elif precision == "float32" and device.startswith("cuda"):
+        words.append("--no-amp")
+    if settings.get("seed", 0):
+        words += ["--seed", str(settings["seed"])]
+    return " ".join(words)
+
+
+def export_weights(
+    run: str | Path, name: str, folder: str | Path | None = None, command: str | None = None
+) -> dict[str, Any]:
+    """Ship the weights of a run folder under ``name``: the weights, the log and the registry entry.
+
+    Reads ``run/last.pt`` (a durn-teach training checkpoint) and ``run/preset.json``; writes
+    ``<name>.pt`` (the network's float32 state dict, contiguous tensors, the release's keys) and
+    ``<name>.log.jsonl`` (the run's log) into ``folder`` (default: the package's), and records
+    the network, the training command (rebuilt from the settings unless ``command`` is given),
+    data, steps, epochs, training time (the sum of the epochs' measured seconds, validation not
+    included), device, precision and the file's SHA-256. The entry's test-set numbers are
+    cleared: they belonged to other weights; :func:`record_evaluation` fills them again.
+    Returns the entry.
+    """
+    from durn_teach.models import load_pretrained
+    from durn_teach.train import load_checkpoint, read_log
+
+    run = Path(run)
+    checkpoint = load_checkpoint(run / "last.pt")
+    preset_path = run / "preset.json"
+    if not preset_path.is_file():
+        raise FileNotFoundError(f"no preset.json in {run}: is it a durn-teach run folder?")
+    settings = json.loads(preset_path.read_text())
+    network = checkpoint["network"]
+    state = {
+        key: value.detach().to(torch.float32).contiguous().clone() if value.is_floating_point()
+        else value.detach().contiguous().clone()
+        for key, value in checkpoint["model"].items()
+    }
+    folder = _folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / f"{name}.pt"
+    temporary = folder / f".{name}.pt.tmp"
+    torch.save(state, temporary)
+    load_pretrained(network, temporary)  # refuses weights that do not fit the network
+    temporary.replace(weights)
+    records = read_log(run)
+    log = folder / f"{name}.log.jsonl"
+    log.write_text("".join(json.dumps(record) + "\n" for record in records))
+    epochs = [record for record in records if record["kind"] == "epoch"]
+    finished = checkpoint["position"]["epoch"] >= settings["epochs"]
+    entry = {
+        "network": network,
+        "task": settings["task"],
+        "file": weights.name,
+        "sha256": sha256(weights),
+        "bytes": weights.stat().st_size,
+        "preset": settings["name"],
+        "command": command or _command(settings, settings["device"], settings["precision"]),
+        "data": settings["data_used"],
+        "steps": int(checkpoint["step"]),
+        "epochs": int(checkpoint["position"]["epoch"]),
+        "preset_epochs": int(settings["epochs"]),
+        "finished": bool(finished),
+        "training_seconds": round(sum(record.get("seconds", 0.0) for record in epochs), 1),
+        "device": settings["device"],
+        "precision": settings["precision"],
+        "seed": settings.get("seed", 0),
+        "settings": settings,
+        "log": log.name,
+        "evaluations": {},
+    }
+    entries = registry(folder)
+    entries[name] = entry
+    _write_registry(entries, folder)
+    return entry
+
+
+def record_evaluation(name: str, result: str | Path, folder: str | Path | None = None) -> dict[str, Any]:
+    """Copy the network's measured numbers from a ``durn-teach compare`` JSON into the registry.
+
+    The JSON must be of the entry's weights (same SHA-256) and of the whole test set (no
+    ``--limit``); it is copied beside the weights as ``<name>.<test set>.json`` unless it is
+    already there. Returns the evaluation written into the entry.
+    """
+    result = Path(result)
+    payload = json.loads(result.read_text())
+    entries = registry(folder)
+    record = entry(name, folder)
+    evaluated = payload["methods"].get("network", {}).get("sha256")
+    if evaluated != record["sha256"]:
+        raise ValueError(
+            f"{result} scored weights with SHA-256 {evaluated}, but {name!r} is now {record['sha256']}: "
+            f"run the comparison again on the shipped weights (durn-teach compare --weights {name})"
+        )
+    if payload["limit"] is not None:
+        raise ValueError(f"{result} scored only the first {payload['limit']} images (--limit); "
+                         f"record a run on the whole test set")
+    target = _folder(folder) / f"{name}.{payload['protocol']}.json"
+    if result.resolve() != target.resolve():
+        shutil.copyfile(result, target)
+    scores = {
+        sigma: {key: methods["network"][key] for key in ("psnr", "ssim")}
+        for sigma, methods in payload["results"].items()
+    }
+    evaluation = {
+        "test_set": payload["test_set"],
+        "images": payload["images"],
+        "metric": payload["metric"],
+        "file": target.name,
+        "date": payload["date"],
+        "sigmas": scores,
+    }
+    record["evaluations"][payload["protocol"]] = evaluation
+    entries[name] = record
+    _write_registry(entries, folder)
+    return evaluation
+
+
+def format_registry(folder: str | Path | None = None) -> str:
+    """The shipped checkpoints as a text table: name, network, steps, and the test-set numbers."""
+    entries = registry(folder)
+    if not entries:
+        return "no shipped checkpoints"
+    lines = [f"{'name':16s} {'network':15s} {'steps':>7s}  test set: PSNR / SSIM"]
+    for name, record in entries.items():
+        steps = f"{record['steps']:,}" + ("" if record["finished"] else "*")
+        scores = []
+        for protocol, evaluation in record["evaluations"].items():
+            numbers = ", ".join(f"sigma {sigma} {s['psnr']:.2f} / {s['ssim']:.4f}"
+                                for sigma, s in evaluation["sigmas"].items())
+            scores.append(f"{protocol} ({evaluation['images']} images): {numbers}")
+        numbers = "; ".join(scores) or "not evaluated"
+        lines.append(f"{name:16s} {record['network']:15s} {steps:>7s}  {numbers}")
+    if any(not record["finished"] for record in entries.values()):
+        lines.append("* an unfinished run: exported before its last epoch")
+    return "\n".join(lines)
+
+
+def add_pretrained_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``durn-teach pretrained`` options: a listing, or ``export`` and ``record``."""
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    export = actions.add_parser("export", help="ship a run's weights: write them, their log and the "
+                                "registry entry into the package's checkpoint folder")
+    export.add_argument("run", metavar="RUN", help="the run folder (with last.pt and preset.json)")
+    export.add_argument("name", metavar="NAME", help="the checkpoint's name, e.g. gaussian-gray")
+    export.add_argument("--command", dest="train_command",
+                        help="the training command (where the settings cannot rebuild it)")
+    export.add_argument("--folder", help="write here instead of the package's folder")
+    record = actions.add_parser("record", help="put the network's numbers from a durn-teach compare JSON "
+                                "into the registry")
+    record.add_argument("name", metavar="NAME", help="the shipped checkpoint the JSON scored")
+    record.add_argument("result", metavar="JSON", help="the JSON written by durn-teach compare --json")
+    record.add_argument("--folder", help="the checkpoint folder (default: the package's)")
+
+
+def main(args: argparse.Namespace) -> None:
+    """Run ``durn-teach pretrained``."""
+    if args.action == "export":
+        record = export_weights(args.run, args.name, args.folder, args.train_command)
+        state = "finished" if record["finished"] else f"unfinished: epoch {record['epochs']} of " \
+            f"{record['preset_epochs']}"
+        print(f"exported {args.name}: {record['network']}, {record['steps']:,} steps ({state}), "
+              f"SHA-256 {record['sha256']}, into {_folder(args.folder)}")
+        print(f"now score it: durn-teach compare --weights {args.name} --data-root DATA --record")
+    elif args.action == "record":
+        evaluation = record_evaluation(args.name, args.result, args.folder)
+        print(f"recorded {evaluation['test_set']} ({evaluation['images']} images) for {args.name}")
+    else:
+        print(format_registry())

@@ -1,0 +1,103 @@
+"""The comparison of a network with classical denoisers on the same noisy images (`durn-teach compare`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from durn_teach import compare
+from durn_teach.cli import main
+from durn_teach.metrics import paper_psnr_ssim
+from durn_teach.sampling import TEST_NOISE_SEED, fixed_seed_noise
+
+
+def synthetic_image(seed: int, shape: tuple[int, int] = (40, 48)) -> np.ndarray:
+    """A smooth 8-bit gray image (a ramp and a bright disc), different for each seed (synthetic)."""
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]] / shape[1]
+    centre = np.random.default_rng(seed).uniform(0.3, 0.6, 2)
+    image = 0.25 + 0.4 * x + 0.25 * (((x - centre[0]) ** 2 + (y - centre[1]) ** 2) < 0.05)
+    return np.round(image * 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory):
+    """A data root whose BSD68 folder holds three small synthetic PNGs (the test reads two)."""
+    root = tmp_path_factory.mktemp("data")
+    (root / "BSD68").mkdir()
+    for k in range(3):
+        Image.fromarray(synthetic_image(k)).save(root / "BSD68" / f"test{k + 1:03d}.png")
+    return root
+
+
+def run_compare(data_root, tmp_path, methods):
+    path = tmp_path / "bsd68.json"
+    argv = ["compare", "--weights", "gaussian-gray", "--data-root", str(data_root), "--limit", "2",
+            "--json", str(path), "--no-progress", "--methods", *methods]
+    assert main(argv) == 0
+    return json.loads(path.read_text())
+
+
+def check_result(result, data_root, methods):
+    particulars = (result["protocol"], result["test_set"], result["images"], result["limit"])
+    assert particulars == ("bsd68", "BSD68", 2, 2)
+    assert result["sigmas"] == [30.0, 50.0, 70.0]
+    assert result["noise"]["seed"] == TEST_NOISE_SEED
+    assert set(result["machine"]) >= {"platform", "processor", "cpu_count", "device"}
+    assert result["versions"]["torch"] and result["versions"]["scikit-image"]
+    assert list(result["methods"]) == methods
+    assert result["methods"]["network"]["sha256"] and result["methods"]["network"]["name"] == "DuRN-P"
+    folder = data_root / "BSD68"
+    clean = [np.asarray(Image.open(folder / f"test{k:03d}.png"), np.float32) / 255 for k in (1, 2)]
+    for sigma, scores in result["results"].items():
+        assert list(scores) == methods
+        for method in methods:
+            rows = scores[method]["rows"]
+            assert [row["name"] for row in rows] == ["test001.png", "test002.png"]
+            assert scores[method]["psnr"] == pytest.approx(np.mean([row["psnr"] for row in rows]))
+            assert scores[method]["seconds"] >= 0
+        # the noisy input is the protocol's fixed-seed noise on these very images
+        for row, image in zip(scores["noisy"]["rows"], clean, strict=True):
+            psnr, ssim = paper_psnr_ssim(fixed_seed_noise(image, float(sigma)), image, "gray")
+            assert (row["psnr"], row["ssim"]) == pytest.approx((psnr, ssim))
+        for method in methods[1:]:  # every denoiser clearly beats its input on smooth images
+            assert scores[method]["psnr"] > scores["noisy"]["psnr"] + 3, (sigma, method)
+
+
+def test_compare_scores_every_method_on_the_same_images(data_root, tmp_path, capsys):
+    pytest.importorskip("bm3d", reason="BM3D is the optional extra durn-teach[baselines]")
+    methods = ["noisy", "nlm", "bm3d", "network"]
+    result = run_compare(data_root, tmp_path, methods)
+    check_result(result, data_root, methods)
+    assert result["versions"]["bm3d"]
+    out = capsys.readouterr().out
+    assert "BSD68, 2 images" in out and "BM3D" in out and "non-local means" in out
+
+
+def test_compare_without_bm3d_and_its_clear_error(data_root, tmp_path, monkeypatch):
+    methods = ["noisy", "nlm", "network"]
+    check_result(run_compare(data_root, tmp_path, methods), data_root, methods)
+    monkeypatch.setitem(sys.modules, "bm3d", None)  # as if the package were absent
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'durn-teach\[baselines\]'"):
+        compare.bm3d_denoise(np.zeros((16, 16), np.float32), 50)
+
+
+def test_non_local_means_uses_the_reference_parameters():
+    assert compare.nlm_parameters(30) == pytest.approx({"patch_size": 5, "patch_distance": 10,
+                                                        "h": 0.4 * 30 / 255, "sigma": 30 / 255})
+    assert compare.nlm_parameters(50)["patch_size"] == compare.nlm_parameters(70)["patch_size"] == 9
+    assert compare.nlm_parameters(70)["h"] == pytest.approx(0.35 * 70 / 255)
+    with pytest.raises(ValueError, match="0 < sigma <= 100"):
+        compare.nlm_parameters(120)
+
+
+def test_bad_requests_are_named(data_root, capsys):
+    with pytest.raises(ValueError, match="gray Gaussian protocol .*bsd68.*not 'sots-indoor'"):
+        compare.compare(None, "sots-indoor", methods=["noisy"])
+    with pytest.raises(ValueError, match="unknown methods"):
+        compare.compare(None, "bsd68", methods=["wiener"])
+    assert main(["compare", "--weights", "missing.pt", "--record", "--data-root", str(data_root)]) == 2
+    assert "--record needs --weights to name a shipped checkpoint" in capsys.readouterr().err

@@ -1,0 +1,202 @@
+"""The shipped checkpoints: registry, hashes, strict loading, real denoising, export and record."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+import durn_teach
+from durn_teach import build_model, load_pretrained, pretrained, restore
+from durn_teach.cli import main
+from durn_teach.degrade import gaussian_noise
+from durn_teach.metrics import paper_psnr_ssim
+from durn_teach.models import CheckpointError
+from durn_teach.train import fit, get_preset
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = pretrained.registry()
+
+
+def test_something_is_shipped_and_listed():
+    assert "gaussian-gray" in SHIPPED
+    assert durn_teach.list_pretrained() == list(SHIPPED)
+    assert SHIPPED["gaussian-gray"]["network"] == "DuRN-P"
+
+
+@pytest.mark.parametrize("name", list(SHIPPED))
+def test_registry_hashes_and_sizes_match_the_files(name):
+    record = SHIPPED[name]
+    path = pretrained.FOLDER / record["file"]
+    assert pretrained.sha256(path) == record["sha256"]
+    assert path.stat().st_size == record["bytes"]
+    assert pretrained.weights_path(name) == path
+
+
+@pytest.mark.parametrize("name", list(SHIPPED))
+def test_each_checkpoint_is_a_float32_state_dict_that_loads_strictly(name):
+    record = SHIPPED[name]
+    state = torch.load(pretrained.FOLDER / record["file"], map_location="cpu", weights_only=True)
+    floats = [value for value in state.values() if value.is_floating_point()]
+    assert floats and all(value.dtype == torch.float32 for value in floats)
+    model = build_model(record["network"])
+    assert list(state) == list(model.state_dict()), "the release's keys, in its order"
+    model.load_state_dict(state, strict=True)
+    loaded = load_pretrained(record["network"], name)
+    for key, value in loaded.state_dict().items():
+        assert torch.equal(value, state[key]), key
+
+
+@pytest.mark.parametrize("name", list(SHIPPED))
+def test_each_entry_says_how_it_was_trained(name):
+    record = SHIPPED[name]
+    assert record["command"].startswith(f"durn-teach train {record['preset']}")
+    assert record["steps"] > 0 and record["training_seconds"] > 0
+    assert record["precision"] in ("float32", "bfloat16 autocast", "float16 autocast")
+    log = pretrained.training_log(name)
+    assert max(r["step"] for r in log) == record["steps"], "the shipped log is the run's"
+
+
+def test_the_gaussian_checkpoint_denoises_a_real_photograph():
+    clean = data.camera()[160:288, 192:320].astype(np.float32) / 255  # 128x128, the cameraman
+    noisy = gaussian_noise(clean, 50, seed=0)
+    restored = restore(load_pretrained("DuRN-P", "gaussian-gray"), noisy)
+    before, _ = paper_psnr_ssim(noisy, clean, "gray")
+    after, ssim = paper_psnr_ssim(restored, clean, "gray")
+    assert after >= before + 5, f"{before:.2f} dB -> {after:.2f} dB"
+    assert ssim > paper_psnr_ssim(noisy, clean, "gray")[1] + 0.2
+
+
+def test_a_corrupted_copy_fails_its_hash_check(tmp_path, monkeypatch):
+    folder = tmp_path / "pretrained"
+    shutil.copytree(pretrained.FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    record = SHIPPED["gaussian-gray"]
+    weights = folder / record["file"]
+    damaged = bytearray(weights.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    weights.write_bytes(bytes(damaged))
+    actual = pretrained.sha256(weights)
+    with pytest.raises(pretrained.ChecksumError, match=f"SHA-256 is {actual}, the registry expects "
+                       f"{record['sha256']}") as error:
+        pretrained.weights_path("gaussian-gray", folder=folder)
+    assert "reinstall" in str(error.value).lower()
+    monkeypatch.setattr(pretrained, "FOLDER", folder)
+    with pytest.raises(pretrained.ChecksumError, match="damaged or was changed"):
+        load_pretrained("DuRN-P", "gaussian-gray")
+
+
+def test_unknown_names_and_wrong_networks_are_named():
+    with pytest.raises(FileNotFoundError, match=r"'real-noise' is not the name of a shipped checkpoint.*"
+                       r"gaussian-gray"):
+        load_pretrained("DuRN-P-no-norm", "real-noise")
+    with pytest.raises(CheckpointError, match=r"holds DuRN-P weights, not DuRN-U.*load_pretrained\('DuRN-P'"):
+        load_pretrained("DuRN-U", "gaussian-gray")
+    with pytest.raises(ValueError, match="no shipped checkpoint named 'nope'; the shipped checkpoints are"):
+        pretrained.entry("nope")
+
+
+def test_shipped_results_are_of_the_shipped_weights():
+    results = sorted(pretrained.FOLDER.glob("*.*.json"))
+    assert results, "the results page reads a committed evaluation"
+    for path in results:
+        name, protocol = path.name.split(".")[:2]
+        payload = json.loads(path.read_text())
+        assert payload["protocol"] == protocol
+        assert payload["methods"]["network"]["sha256"] == SHIPPED[name]["sha256"], \
+            f"{path.name} scored other weights: run durn-teach compare --weights {name} --record again"
+        assert set(payload["methods"]) == {"noisy", "nlm", "bm3d", "network"}
+        for methods in payload["results"].values():
+            for scores in methods.values():
+                assert len(scores["rows"]) == payload["images"]
+                assert scores["psnr"] == pytest.approx(np.mean([r["psnr"] for r in scores["rows"]]))
+    for record in SHIPPED.values():  # the registry's numbers are copied from those files
+        for protocol, evaluation in record["evaluations"].items():
+            payload = json.loads((pretrained.FOLDER / evaluation["file"]).read_text())
+            assert payload["protocol"] == protocol
+            for sigma, scores in evaluation["sigmas"].items():
+                assert scores["psnr"] == payload["results"][sigma]["network"]["psnr"]
+                assert scores["ssim"] == payload["results"][sigma]["network"]["ssim"]
+
+
+def test_the_wheel_carries_the_shipped_files():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = project["tool"]["setuptools"]["package-data"]["durn_teach"]
+    files = [p.relative_to(ROOT / "durn_teach").as_posix() for p in pretrained.FOLDER.iterdir()
+             if p.is_file() and p.suffix != ".py"]
+    assert "pretrained/registry.json" in files
+    for file in files:
+        assert any(fnmatch.fnmatch(file, pattern) for pattern in patterns), file
+
+
+def test_cli_lists_the_shipped_checkpoints(capsys):
+    assert main(["pretrained"]) == 0
+    out = capsys.readouterr().out
+    assert "gaussian-gray" in out and "DuRN-P" in out
+    assert main(["compare", "--weights", "gaussian-gray", "--limit", "2", "--record"]) == 2
+    assert "leave --limit out" in capsys.readouterr().err
+
+
+def test_the_training_command_is_rebuilt_from_the_settings():
+    settings = {**get_preset("gaussian-gray-train400").to_dict(), "seed": 0}
+    assert pretrained._command(settings, "cpu", "bfloat16 autocast") == \
+        "durn-teach train gaussian-gray-train400 --data-root $DURN_DATA --device cpu --amp"
+    settings = {**get_preset("gaussian-gray", quick=True).to_dict(), "epochs": 3, "seed": 2}
+    assert pretrained._command(settings, "cuda", "float16 autocast") == \
+        "durn-teach train gaussian-gray --quick --epochs 3 --device cuda --seed 2"
+    with pytest.raises(ValueError, match="batch"):
+        pretrained._command({**settings, "batch": 2}, "cpu", "float32")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A finished one-step DuRN-P run on built-in images (the quick Gaussian preset, shrunk)."""
+    out = tmp_path_factory.mktemp("run")
+    preset = get_preset("gaussian-gray", quick=True, batch=2, crop=16, epochs=1, local_steps=1, epoch_size=2)
+    fit(preset, out, device="cpu", progress=False)
+    return out
+
+
+def test_export_writes_weights_log_and_entry_then_record_fills_the_numbers(run, tmp_path, capsys):
+    folder = tmp_path / "pretrained"
+    assert main(["pretrained", "export", str(run), "tiny", "--folder", str(folder),
+                 "--command", "durn-teach train gaussian-gray --quick (shrunk)"]) == 0
+    assert "exported tiny: DuRN-P, 1 steps (finished)" in capsys.readouterr().out
+    record = pretrained.registry(folder)["tiny"]
+    assert record["sha256"] == pretrained.sha256(folder / "tiny.pt")
+    assert (record["steps"], record["epochs"], record["finished"]) == (1, 1, True)
+    assert record["evaluations"] == {}
+    state = torch.load(folder / "tiny.pt", weights_only=True)
+    trained = torch.load(run / "model.pt", weights_only=True)
+    assert all(torch.equal(state[key], trained[key]) for key in trained)
+    assert all(value.is_contiguous() for value in state.values())
+    assert len(pretrained.training_log("tiny", folder)) == 2  # one step, one epoch
+
+    result = {"protocol": "bsd68", "test_set": "BSD68", "images": 68, "limit": None, "metric": "gray",
+              "date": "2026-01-01T00:00:00+00:00",
+              "methods": {"network": {"sha256": "0" * 64}},
+              "results": {"50": {"network": {"psnr": 26.0, "ssim": 0.7, "rows": []}}}}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(result))
+    with pytest.raises(ValueError, match="scored weights with SHA-256 0000"):
+        pretrained.record_evaluation("tiny", path, folder)
+    result["methods"]["network"]["sha256"] = record["sha256"]
+    path.write_text(json.dumps({**result, "limit": 2}))
+    with pytest.raises(ValueError, match="only the first 2 images"):
+        pretrained.record_evaluation("tiny", path, folder)
+    path.write_text(json.dumps(result))
+    assert main(["pretrained", "record", "tiny", str(path), "--folder", str(folder)]) == 0
+    evaluation = pretrained.registry(folder)["tiny"]["evaluations"]["bsd68"]
+    assert evaluation["sigmas"] == {"50": {"psnr": 26.0, "ssim": 0.7}}
+    assert (folder / "tiny.bsd68.json").is_file()
+    assert "sigma 50 26.00 / 0.7000" in pretrained.format_registry(folder)
+
+    # exporting new weights clears the numbers that belonged to the old ones
+    pretrained.export_weights(run, "tiny", folder, command="again")
+    assert pretrained.registry(folder)["tiny"]["evaluations"] == {}
