@@ -89,13 +89,9 @@ def machine(device: str = "cpu") -> dict[str, Any]:
     """Where a run ran: platform, processor, cores, torch's threads, the network's device."""
     import torch
 
-    processor = platform.processor()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")]
-        processor = names[0] if names else processor
-    info = {"platform": platform.platform(), "processor": processor, "cpu_count": os.cpu_count(),
+    from durn_teach.bench import cpu_name
+
+    info = {"platform": platform.platform(), "processor": cpu_name(), "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "device": device}
     if device.startswith("cuda"):
         info["gpu"] = torch.cuda.get_device_name(torch.device(device))
@@ -249,6 +245,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> None:
     """Run ``durn-teach compare``."""
     from durn_teach import pretrained
+    from durn_teach.download import sha256_of
     from durn_teach.models import load_pretrained
     from durn_teach.train import pick_device
 
@@ -264,7 +261,7 @@ def main(args: argparse.Namespace) -> None:
         model = load_pretrained(args.model, args.weights, map_location=device)
         path = pretrained.weights_path(args.weights, args.model) if shipped else Path(args.weights)
         network = {"label": f"{args.model} ({args.weights})", "name": args.model, "weights": args.weights,
-                   "shipped": shipped, "sha256": pretrained.sha256(path)}
+                   "shipped": shipped, "sha256": sha256_of(path)}
     result = compare(model, args.protocol, args.sigmas, methods=args.methods, root=args.data_root,
                      limit=args.limit, network=network, tile=args.tile, progress=not args.no_progress)
     print(format_comparison(result))

@@ -17,6 +17,7 @@ import durn_teach
 from durn_teach import build_model, load_pretrained, pretrained, restore
 from durn_teach.cli import main
 from durn_teach.degrade import gaussian_noise
+from durn_teach.download import sha256_of
 from durn_teach.metrics import paper_psnr_ssim
 from durn_teach.models import CheckpointError
 from durn_teach.train import fit, get_preset
@@ -35,7 +36,7 @@ def test_something_is_shipped_and_listed():
 def test_registry_hashes_and_sizes_match_the_files(name):
     record = SHIPPED[name]
     path = pretrained.FOLDER / record["file"]
-    assert pretrained.sha256(path) == record["sha256"]
+    assert sha256_of(path) == record["sha256"]
     assert path.stat().st_size == record["bytes"]
     assert pretrained.weights_path(name) == path
 
@@ -82,7 +83,7 @@ def test_a_corrupted_copy_fails_its_hash_check(tmp_path, monkeypatch):
     damaged = bytearray(weights.read_bytes())
     damaged[len(damaged) // 2] ^= 0xFF
     weights.write_bytes(bytes(damaged))
-    actual = pretrained.sha256(weights)
+    actual = sha256_of(weights)
     with pytest.raises(pretrained.ChecksumError, match=f"SHA-256 is {actual}, the registry expects "
                        f"{record['sha256']}") as error:
         pretrained.weights_path("gaussian-gray", folder=folder)
@@ -169,7 +170,7 @@ def test_export_writes_weights_log_and_entry_then_record_fills_the_numbers(run, 
                  "--command", "durn-teach train gaussian-gray --quick (shrunk)"]) == 0
     assert "exported tiny: DuRN-P, 1 steps (finished)" in capsys.readouterr().out
     record = pretrained.registry(folder)["tiny"]
-    assert record["sha256"] == pretrained.sha256(folder / "tiny.pt")
+    assert record["sha256"] == sha256_of(folder / "tiny.pt")
     assert (record["steps"], record["epochs"], record["finished"]) == (1, 1, True)
     assert record["evaluations"] == {}
     state = torch.load(folder / "tiny.pt", weights_only=True)

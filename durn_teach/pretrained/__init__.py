@@ -16,7 +16,6 @@ hand. The weights are plain float32 state dicts with the release's keys, like th
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 import torch
 
+from durn_teach.download import sha256_of
 from durn_teach.models import CheckpointError
 
 FOLDER = Path(__file__).resolve().parent  # the shipped checkpoints (package data)
@@ -37,15 +37,6 @@ class ChecksumError(CheckpointError):
 
 def _folder(folder: str | Path | None) -> Path:
     return FOLDER if folder is None else Path(folder)
-
-
-def sha256(path: str | Path) -> str:
-    """The SHA-256 of a file, as 64 hexadecimal digits."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def registry(folder: str | Path | None = None) -> dict[str, dict[str, Any]]:
@@ -99,7 +90,7 @@ def weights_path(name: str, network: str | None = None, folder: str | Path | Non
             f"the shipped checkpoint {name!r} has no weights file at {path}; reinstall durn-teach "
             f"(pip install --force-reinstall durn-teach)"
         )
-    actual = sha256(path)
+    actual = sha256_of(Path(path))
     if actual != record["sha256"]:
         raise ChecksumError(
             f"{path} is damaged or was changed: its SHA-256 is {actual}, the registry expects "
@@ -204,7 +195,7 @@ def export_weights(
         "network": network,
         "task": settings["task"],
         "file": weights.name,
-        "sha256": sha256(weights),
+        "sha256": sha256_of(Path(weights)),
         "bytes": weights.stat().st_size,
         "preset": settings["name"],
         "command": command or _command(settings, settings["device"], settings["precision"]),
