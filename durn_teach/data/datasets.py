@@ -124,12 +124,13 @@ class PolyU(PairedDataset):
 class PolyUCrops(PairedDataset):
     """The official 100 PolyU crops (``PolyU_cropped/*_{real,mean}.JPG``), split by scene.
 
-    ``all``: the 100 crops; ``test``: those of the paper's 10 test scenes; ``train``: the others.
-    Whole 512x512 images with names (the release's own test crops are :class:`PolyU` ``test1``).
+    ``all``: the 100 crops; ``test``: those of the paper's 10 test scenes (whole 512x512 images
+    with names; the release's own test crops are :class:`PolyU` ``test1``); ``train``: the crops
+    of the other scenes, as random 128x128 crops (the paper's real-noise crop, Sec. 5.1).
     """
 
-    title, folder, key = "PolyU crops", "PolyU_cropped", "polyu"
-    splits, train_splits = ("all", "train", "test"), ()
+    title, folder, key, crop = "PolyU crops", "PolyU_cropped", "polyu", 128
+    splits = ("all", "train", "test")
 
     def build_items(self) -> list[Item]:
         from durn_teach.download import polyu_scene
@@ -144,7 +145,10 @@ class PolyUCrops(PairedDataset):
         return items
 
     def pair(self, item: Item, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        return self.read(item.degraded[0]), self.read(item.clean)
+        noisy, clean = self.read(item.degraded[0]), self.read(item.clean)
+        if self.train:
+            noisy, clean = random_crop([noisy, clean], self.crop_size, rng)
+        return noisy, clean
 
 
 class GoPro(PairedDataset):

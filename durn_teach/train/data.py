@@ -23,7 +23,7 @@ from durn_teach.train.presets import Preset
 
 # Validation: a held-out photograph for the built-in data, the first test images for a dataset.
 VALIDATION_IMAGE = {1: "camera", 3: "coffee"}
-VALIDATION_SPLIT = {"polyu": "test1", "raindrop": "test_a"}
+VALIDATION_SPLIT = {"polyu": "test1", "polyu-crops": "test", "raindrop": "test_a"}
 VALIDATION_DATA = {"train400": "set12"}  # a training set without a test split: validate elsewhere
 VALIDATION_IMAGES = 4
 
@@ -102,13 +102,17 @@ def _builtin_degradation(data: str) -> Callable[[np.ndarray, np.random.Generator
         kernel = degrade.random_motion_kernel(float(rng.uniform(5, 15)), seed=rng)
         return degrade.motion_blur(clean, kernel)
 
+    def camera(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return degrade.camera_noise(clean, float(rng.uniform(100, 600)), seed=rng)
+
     def hazy(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return degrade.haze(clean, beta=float(rng.uniform(0.6, 1.8)), airlight=float(rng.uniform(0.7, 1.0)))
 
     stand_ins = {
         "bsd-gray": lambda clean, rng: degrade.gaussian_noise(clean, float(rng.choice([30, 50, 70])), rng),
         "train400": lambda clean, rng: degrade.gaussian_noise(clean, float(rng.choice([30, 50, 70])), rng),
-        "polyu": lambda clean, rng: degrade.camera_noise(clean, float(rng.uniform(100, 600)), seed=rng),
+        "polyu": camera,
+        "polyu-crops": camera,
         "gopro": motion,
         "reside": hazy,
         "dcpdn": hazy,

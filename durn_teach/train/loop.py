@@ -198,6 +198,15 @@ def _precision(autocast: torch.dtype | None) -> str:
     return "float32" if autocast is None else str(autocast).removeprefix("torch.") + " autocast"
 
 
+def _weights_record(init: str | Path) -> dict[str, str]:
+    """Which weights a run started from: as given (a file or a shipped name) and their SHA-256."""
+    from durn_teach import pretrained
+    from durn_teach.download import sha256_of
+
+    path = Path(init) if Path(init).is_file() else pretrained.weights_path(str(init))
+    return {"from": str(init), "sha256": sha256_of(path)}
+
+
 def fit(
     preset: Preset,
     out: str | Path,
@@ -297,8 +306,9 @@ def fit(
             model.load_state_dict(read_state_dict(Path(init)))
         if main:
             log.write([], mode="w")
+            started_from = {} if init is None else {"init_weights": _weights_record(init)}
             used = json.dumps({**settings, "data_used": description, "device": device.type,
-                               "precision": _precision(autocast)}, indent=2)
+                               "precision": _precision(autocast), **started_from}, indent=2)
             (out / "preset.json").write_text(used + "\n")
 
     if replicas > 1:
