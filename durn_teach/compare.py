@@ -1,14 +1,16 @@
 """A network against classical denoisers, in one run, on the same noisy test images.
 
-``durn-teach compare`` scores, for each noise level of a Gaussian protocol (BSD68 at sigma
-30, 50 and 70 by default), the noisy input, non-local means (Buades et al. 2005, with the
+``durn-teach compare`` scores the noisy input, non-local means (Buades et al. 2005, with the
 parameters of the authors' reference implementation, Buades et al. 2011), BM3D (Dabov et al.
-2007, the ``bm3d`` package: ``pip install "durn-teach[baselines]"``) and a network. Every method
-sees the very same noisy images (the protocol's fixed-seed noise, drawn once per level) and is
-scored by :func:`durn_teach.evaluate.evaluate` with the paper's metric (Liu et al., CVPR 2019,
-Sec. 5); the classical methods are told the true sigma. The result is a JSON-ready dict with
-the mean PSNR / SSIM per method and level, every image's row, the seed, the machine, the
-versions and the time each method took.
+2007; its colour version CBM3D on RGB images; the ``bm3d`` package:
+``pip install "durn-teach[baselines]"``) and a network, on the same images, each scored by
+:func:`durn_teach.evaluate.evaluate` with the paper's metric (Liu et al., CVPR 2019, Sec. 5).
+Gaussian protocols (BSD68 at sigma 30, 50 and 70 by default) draw the noisy images once per
+level (the protocol's fixed-seed noise) and tell the classical methods the true sigma; the
+real-noise protocols (PolyU) tell them each image's true noise level, the standard deviation
+of noisy minus clean per channel: the best case for them, which the network never gets. The
+result is a JSON-ready dict with the mean PSNR / SSIM per method and level, every image's
+row, the machine, the versions and the time each method took.
 """
 
 from __future__ import annotations
@@ -28,44 +30,63 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from durn_teach.evaluate import PROTOCOLS, evaluate, get_protocol, test_set
+from durn_teach.evaluate import PROTOCOLS, _hwc, evaluate, get_protocol, test_set
 
 METHODS = ("noisy", "nlm", "bm3d", "network")
-LABELS = {"noisy": "noisy input", "nlm": "non-local means", "bm3d": "BM3D"}
-# Non-local means for gray images, from the reference implementation of Buades, Coll and Morel
-# (IPOL 2011): up to each sigma (0-255), the patch radius, the search radius and h / sigma.
-NLM_TABLE = ((15, 1, 10, 0.40), (30, 2, 10, 0.40), (45, 3, 17, 0.35), (75, 4, 17, 0.35), (100, 5, 17, 0.30))
+LABELS = {"gray": {"noisy": "noisy input", "nlm": "non-local means", "bm3d": "BM3D"},
+          "rgb": {"noisy": "noisy input", "nlm": "non-local means (colour)", "bm3d": "CBM3D"}}
+REAL = "real"  # the results key of a real-noise protocol: one level, the camera's
+# Non-local means, from the reference implementation of Buades, Coll and Morel (IPOL 2011):
+# up to each sigma (0-255), the patch radius, the search radius and h / sigma.
+NLM_TABLE = {
+    "gray": ((15, 1, 10, 0.40), (30, 2, 10, 0.40), (45, 3, 17, 0.35), (75, 4, 17, 0.35), (100, 5, 17, 0.30)),
+    "rgb": ((25, 1, 10, 0.55), (55, 2, 17, 0.40), (100, 3, 17, 0.35)),
+}
 
 
-def nlm_parameters(sigma: float) -> dict[str, float]:
-    """scikit-image's ``denoise_nl_means`` arguments for gray noise of level ``sigma`` (0-255).
+def nlm_parameters(sigma: float, colour: bool = False) -> dict[str, float]:
+    """scikit-image's ``denoise_nl_means`` arguments for noise of level ``sigma`` (0-255).
 
     The patch size, search window and filtering parameter ``h`` of the reference
-    implementation (Buades et al., IPOL 2011), for images in [0, 1]: ``h`` and ``sigma`` / 255.
+    implementation (Buades et al., IPOL 2011) for gray or ``colour`` images, for images in
+    [0, 1]: ``h`` and ``sigma`` / 255.
     """
-    for limit, patch_radius, search_radius, factor in NLM_TABLE:
+    for limit, patch_radius, search_radius, factor in NLM_TABLE["rgb" if colour else "gray"]:
         if 0 < sigma <= limit:
             return {"patch_size": 2 * patch_radius + 1, "patch_distance": search_radius,
                     "h": factor * sigma / 255, "sigma": sigma / 255}
     raise ValueError(f"non-local means is set up for 0 < sigma <= 100 (0-255 scale), got {sigma}")
 
 
-def non_local_means(noisy: np.ndarray, sigma: float) -> np.ndarray:
-    """Non-local means (Buades et al. 2005) of a gray image, told the noise level ``sigma`` (0-255).
+def non_local_means(noisy: np.ndarray, sigma: float | Sequence[float]) -> np.ndarray:
+    """Non-local means (Buades et al. 2005) of a gray or RGB image, told the noise level (0-255).
 
     scikit-image's ``fast_mode`` weighs the pixels of a patch uniformly, as the reference
-    implementation does, and subtracts the expected distance of two noisy patches, 2 sigma^2.
+    implementation does, and subtracts the expected distance of two noisy patches, 2 sigma^2;
+    an RGB image's patches span its three channels, and per-channel levels are averaged.
     """
     from skimage.restoration import denoise_nl_means
 
-    return denoise_nl_means(noisy, fast_mode=True, **nlm_parameters(sigma)).astype(np.float32)
+    colour = noisy.ndim == 3
+    level = float(np.mean(sigma))
+    options = {"channel_axis": -1} if colour else {}
+    parameters = nlm_parameters(level, colour)
+    return denoise_nl_means(noisy, fast_mode=True, **options, **parameters).astype(np.float32)
 
 
-def bm3d_denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
-    """BM3D (Dabov et al. 2007) of a gray image, told the noise level ``sigma`` (0-255).
+def has_bm3d() -> bool:
+    """Whether the optional ``bm3d`` package (``durn-teach[baselines]``) is installed."""
+    from importlib.util import find_spec
+
+    return find_spec("bm3d") is not None
+
+
+def bm3d_denoise(noisy: np.ndarray, sigma: float | Sequence[float]) -> np.ndarray:
+    """BM3D (Dabov et al. 2007) of a gray image, or CBM3D of an RGB one, told the noise level (0-255).
 
     The ``bm3d`` package's both stages (hard thresholding, then Wiener filtering) with its
-    default profile.
+    default profile; CBM3D groups blocks by luminance in the opponent colour space and takes
+    one level, or one per channel.
     """
     try:
         import bm3d
@@ -74,10 +95,22 @@ def bm3d_denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
             "BM3D needs the bm3d package: pip install 'durn-teach[baselines]' (or pip install bm3d), "
             "or leave it out with --methods noisy nlm network"
         ) from error
-    return np.asarray(bm3d.bm3d(noisy, sigma_psd=sigma / 255), dtype=np.float32)
+    level = np.asarray(sigma, dtype=np.float64) / 255
+    if noisy.ndim == 3:
+        levels = np.broadcast_to(level, 3).tolist()
+        return np.asarray(bm3d.bm3d_rgb(noisy, sigma_psd=levels), dtype=np.float32)
+    return np.asarray(bm3d.bm3d(noisy, sigma_psd=float(level)), dtype=np.float32)
 
 
-def _classical(method: str, sigma: float) -> Callable[[np.ndarray], np.ndarray]:
+def noise_level(noisy: np.ndarray, clean: np.ndarray) -> list[float]:
+    """The true noise level of a pair: the standard deviation of noisy - clean per channel (0-255)."""
+    residual = (noisy.astype(np.float64) - clean) * 255
+    if residual.ndim == 2:
+        return [float(residual.std())]
+    return residual.reshape(-1, residual.shape[-1]).std(0).tolist()
+
+
+def _classical(method: str, sigma: float | Sequence[float]) -> Callable[[np.ndarray], np.ndarray]:
     if method == "noisy":
         return lambda noisy: noisy
     if method == "nlm":
@@ -120,6 +153,25 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+def comparable_protocols() -> list[str]:
+    """The protocols ``compare`` takes: the gray Gaussian ones and the real-noise ones."""
+    return [name for name, p in PROTOCOLS.items()
+            if (p.sigmas and p.space == "gray") or p.task == "real-world noise"]
+
+
+def _score_per_image(method: str, items: list, spec: Any, progress: bool) -> dict[str, Any]:
+    """A classical method on real noise: each image restored told its own true noise level."""
+    from tqdm import tqdm
+
+    rows = []
+    for item in tqdm(items, desc=f"{spec.name} {method}", unit="image", disable=not progress):
+        level = noise_level(_hwc(item[0]), _hwc(item[1]))
+        row = evaluate(_classical(method, level), spec, dataset=[item], progress=False)["rows"][0]
+        rows.append({**row, "noise_level": [round(value, 4) for value in level]})
+    means = {key: float(np.mean([row[key] for row in rows])) for key in ("psnr", "ssim")}
+    return {**means, "rows": rows}
+
+
 def compare(
     model: nn.Module | None,
     protocol: str = "bsd68",
@@ -132,13 +184,15 @@ def compare(
     tile: int | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Score ``methods`` on a Gaussian protocol's test set at each of ``sigmas``, on the same images.
+    """Score ``methods`` on a protocol's test set, every method on the same noisy images.
 
-    ``model`` is the network (needed where ``methods`` has ``"network"``), ``network`` what the
-    JSON says about it (name, weights, SHA-256). For each level the noisy test images are drawn
-    once (the protocol's fixed-seed noise) and every method is scored on them with
-    :func:`durn_teach.evaluate.evaluate`. Returns ``results[str(sigma)][method]``: mean
-    ``psnr``, ``ssim``, ``seconds`` and per-image ``rows``, with the run's particulars.
+    ``protocol``: a gray Gaussian one, scored at each of ``sigmas`` (default: its levels) with
+    the noisy images drawn once per level (the protocol's fixed-seed noise); or a real-noise
+    one (``polyu-crops``, ``polyu``), the camera's own noise, where the classical methods are
+    told each image's true level. ``model`` is the network (needed where ``methods`` has
+    ``"network"``), ``network`` what the JSON says about it (name, weights, SHA-256). Returns
+    ``results[level][method]`` (``level``: ``str(sigma)``, or ``"real"``): mean ``psnr``,
+    ``ssim``, ``seconds`` and per-image ``rows``, with the run's particulars.
     """
     from durn_teach.sampling import TEST_NOISE_SEED
 
@@ -147,57 +201,74 @@ def compare(
         raise ValueError(f"unknown methods {unknown}; the methods are: {', '.join(METHODS)}")
     if "network" in methods and model is None:
         raise ValueError("the method 'network' needs a model")
-    first = PROTOCOLS.get(protocol)
-    if first is None or not first.sigmas or first.space != "gray":
-        gaussian = [name for name, p in PROTOCOLS.items() if p.sigmas and p.space == "gray"]
-        raise ValueError(f"the comparison takes a gray Gaussian protocol ({', '.join(gaussian)}), "
-                         f"not {protocol!r}")
-    sigmas = tuple(sigmas or first.sigmas)
+    if protocol not in comparable_protocols():
+        raise ValueError(f"the comparison takes a gray Gaussian or a real-noise protocol "
+                         f"({', '.join(comparable_protocols())}), not {protocol!r}")
+    first = PROTOCOLS[protocol]
+    gaussian = bool(first.sigmas)
+    if sigmas and not gaussian:
+        raise ValueError(f"the protocol {protocol!r} has the camera's own noise: leave sigmas (--sigmas) out")
+    levels: tuple[float | None, ...] = tuple(sigmas or first.sigmas) if gaussian else (None,)
     if "bm3d" in methods:
-        bm3d_denoise(np.zeros((16, 16), np.float32), 30)  # fail early where bm3d is missing
+        ramp = np.linspace(0, 1, 16 * 16 * 3, dtype=np.float32).reshape(16, 16, 3)
+        bm3d_denoise(ramp[..., 0] if gaussian else ramp, 30)  # fail early where bm3d is missing
+    labels = LABELS[first.space]
     started, clock = datetime.datetime.now(datetime.UTC), time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
     title, images = protocol, 0
-    for sigma in sigmas:
+    for sigma in levels:
         spec = get_protocol(protocol, sigma)
         data = test_set(spec, root, sigma, limit)
         title = getattr(data, "title", protocol)
         count = len(data) if limit is None else min(limit, len(data))
         items = [data[index] for index in range(count)]  # the noisy images, drawn once for all methods
         images = len(items)
-        results[f"{sigma:g}"] = {}
+        key = f"{sigma:g}" if gaussian else REAL
+        results[key] = {}
         for method in methods:
             tick = time.perf_counter()
-            restorer = model if method == "network" else _classical(method, sigma)
-            scored = evaluate(restorer, spec, sigma=sigma, dataset=items, tile=tile if method == "network"
-                              else None, progress=progress)
+            if method in ("nlm", "bm3d") and not gaussian:
+                scored = _score_per_image(method, items, spec, progress)
+            else:
+                restorer = model if method == "network" else _classical(method, sigma)
+                scored = evaluate(restorer, spec, sigma=sigma, dataset=items, tile=tile if method == "network"
+                                  else None, progress=progress)
             seconds = time.perf_counter() - tick
-            results[f"{sigma:g}"][method] = {"psnr": scored["psnr"], "ssim": scored["ssim"],
-                                             "seconds": round(seconds, 2), "rows": scored["rows"]}
+            results[key][method] = {"psnr": scored["psnr"], "ssim": scored["ssim"],
+                                    "seconds": round(seconds, 2), "rows": scored["rows"]}
             if progress:
-                print(f"sigma {sigma:g}, {LABELS.get(method, 'network')}: {scored['psnr']:.2f} dB, "
+                level = f"sigma {key}" if gaussian else "real noise"
+                print(f"{level}, {labels.get(method, 'network')}: {scored['psnr']:.2f} dB, "
                       f"SSIM {scored['ssim']:.4f} ({seconds:.1f} s)", file=sys.stderr)
+    told = "told the true sigma" if gaussian else \
+        "told each image's true noise level (the standard deviation of noisy - clean, per channel, 0-255)"
     described = {
-        "noisy": {"label": LABELS["noisy"],
+        "noisy": {"label": labels["noisy"],
                   "how": "the noisy input itself, scored as the protocol scores outputs"},
-        "nlm": {"label": LABELS["nlm"], "how": "scikit-image denoise_nl_means, fast_mode, told the true "
-                "sigma; patch size, search window and h of the reference implementation (IPOL 2011)",
-                "parameters": {f"{s:g}": nlm_parameters(s) for s in sigmas}},
-        "bm3d": {"label": LABELS["bm3d"], "how": "bm3d.bm3d(noisy, sigma_psd=sigma / 255): both stages, "
-                 "default profile, told the true sigma"},
+        "nlm": {"label": labels["nlm"], "how": f"scikit-image denoise_nl_means, fast_mode, {told}; patch "
+                "size, search window and h of the reference implementation (IPOL 2011)"
+                + ("" if gaussian else ", for colour images, with the mean of the channels' levels"),
+                "parameters": {f"{s:g}": nlm_parameters(s) for s in levels} if gaussian
+                else "by each image's level (nlm_parameters(level, colour=True))"},
+        "bm3d": {"label": labels["bm3d"], "how": ("bm3d.bm3d(noisy, sigma_psd=sigma / 255)" if gaussian else
+                 "bm3d.bm3d_rgb(noisy, sigma_psd=levels / 255), the opponent colour space")
+                 + f": both stages, default profile, {told}"},
         "network": {"label": (network or {}).get("label", "network"), **(network or {})},
     }
+    noise = {"seed": TEST_NOISE_SEED, "how": "the release's fixed-seed test noise: the same draw for every "
+             "image, added without clipping (durn_teach.sampling.fixed_seed_noise)"} if gaussian else \
+        {"seed": None, "how": "the camera's own noise: each scene shot many times, the mean of the shots "
+         "is the clean image (Xu et al. 2018)"}
     return {
         "kind": "durn-teach comparison",
         "protocol": protocol,
         "test_set": title,
         "images": images,
         "limit": limit,
-        "sigmas": [float(s) for s in sigmas],
+        "sigmas": [float(s) for s in levels] if gaussian else [],
         "metric": f"durn_teach.metrics.paper_psnr_ssim, {first.space}: clipped to [0, 1], x255, "
                   f"truncated to 8 bits, scikit-image PSNR (data range 255) and SSIM",
-        "noise": {"seed": TEST_NOISE_SEED, "how": "the release's fixed-seed test noise: the same draw for "
-                  "every image, added without clipping (durn_teach.sampling.fixed_seed_noise)"},
+        "noise": noise,
         "methods": {method: described[method] for method in methods},
         "results": results,
         "date": started.isoformat(timespec="seconds"),
@@ -212,7 +283,8 @@ def format_comparison(result: dict[str, Any]) -> str:
     methods = list(result["methods"])
     labels = [result["methods"][m]["label"] for m in methods]
     width = max(len(label) for label in labels)
-    header = f"{'':{width}s}" + "".join(f"  sigma {s:<12s}" for s in result["results"])
+    header = f"{'':{width}s}" + "".join(f"  {'real noise' if s == REAL else 'sigma ' + s:<18s}"
+                                        for s in result["results"])
     lines = [f"{result['test_set']}, {result['images']} images, {result['metric'].split(':')[0]}", header]
     for method, label in zip(methods, labels, strict=True):
         cells = [f"{r[method]['psnr']:6.2f} / {r[method]['ssim']:.4f}" for r in result["results"].values()]
@@ -223,12 +295,14 @@ def format_comparison(result: dict[str, Any]) -> str:
 def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``durn-teach compare`` options."""
     parser.add_argument("protocol", nargs="?", default="bsd68", metavar="PROTOCOL",
-                        help="a gray Gaussian protocol: bsd68 (default), set12, bsd-gray")
+                        help="a gray Gaussian protocol: bsd68 (default), set12, bsd-gray; or real noise: "
+                        "polyu-crops, polyu")
     parser.add_argument("--weights", required=True,
                         help="a shipped checkpoint's name (durn-teach pretrained) or a checkpoint file")
-    parser.add_argument("--model", default="DuRN-P", help="the network (default DuRN-P)")
-    parser.add_argument("--sigmas", type=float, nargs="+", default=[30.0, 50.0, 70.0],
-                        help="noise levels (default 30 50 70)")
+    parser.add_argument("--model",
+                        help="the network (default: the shipped checkpoint's, else the protocol's)")
+    parser.add_argument("--sigmas", type=float, nargs="+",
+                        help="noise levels of a Gaussian protocol (default 30 50 70, the paper's)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS,
                         help="what to score (default: all)")
     parser.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
@@ -255,6 +329,11 @@ def main(args: argparse.Namespace) -> None:
                          f"({', '.join(pretrained.list_pretrained()) or 'none'}), not {args.weights!r}")
     if args.record and args.limit is not None:
         raise ValueError("--record stores numbers of the whole test set: leave --limit out")
+    if args.protocol in PROTOCOLS and PROTOCOLS[args.protocol].sigmas and not args.sigmas:
+        args.sigmas = [30.0, 50.0, 70.0]
+    if args.model is None:
+        args.model = pretrained.entry(args.weights)["network"] if shipped else \
+            PROTOCOLS[args.protocol].network if args.protocol in PROTOCOLS else "DuRN-P"
     model, network = None, None
     if "network" in args.methods:
         device = pick_device(args.device)

@@ -95,9 +95,60 @@ def test_non_local_means_uses_the_reference_parameters():
 
 
 def test_bad_requests_are_named(data_root, capsys):
-    with pytest.raises(ValueError, match="gray Gaussian protocol .*bsd68.*not 'sots-indoor'"):
+    with pytest.raises(ValueError, match="gray Gaussian or a real-noise protocol .*bsd68.*polyu-crops.*not "
+                       "'sots-indoor'"):
         compare.compare(None, "sots-indoor", methods=["noisy"])
     with pytest.raises(ValueError, match="unknown methods"):
         compare.compare(None, "bsd68", methods=["wiener"])
     assert main(["compare", "--weights", "missing.pt", "--record", "--data-root", str(data_root)]) == 2
     assert "--record needs --weights to name a shipped checkpoint" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def polyu_root(tmp_path_factory):
+    """A data root whose PolyU_cropped folder holds two crops of test scenes and one of a training
+    scene: synthetic smooth colour images with strong synthetic noise (PNG bytes, named .JPG)."""
+    root = tmp_path_factory.mktemp("polyu")
+    folder = root / "PolyU_cropped"
+    folder.mkdir()
+    names = ["Canon5D2_5_160_3200_chair_11", "NikonD800_5-6_160_6400_wall_2", "Canon80D_8_8_3200_ball_1"]
+    for k, name in enumerate(names):
+        clean = np.stack([synthetic_image(k + c) for c in range(3)], -1)
+        noisy = np.clip(clean + np.random.default_rng(k).normal(0, [12, 15, 18], clean.shape), 0, 255)
+        Image.fromarray(clean).save(folder / f"{name}_mean.JPG", format="PNG")
+        Image.fromarray(noisy.astype(np.uint8)).save(folder / f"{name}_real.JPG", format="PNG")
+    return root
+
+
+def test_real_noise_comparison_tells_each_image_its_true_level(polyu_root):
+    from durn_teach import build_model
+
+    methods = ["noisy", "nlm", "network"] + (["bm3d"] if compare.has_bm3d() else [])
+    model = build_model("DuRN-P-no-norm").eval()  # untrained: the test checks the bookkeeping
+    result = compare.compare(model, "polyu-crops", methods=methods, root=polyu_root, progress=False,
+                             network={"label": "DuRN-P-no-norm (untrained)"})
+    assert (result["test_set"], result["images"], result["sigmas"]) == ("PolyU crops", 2, [])
+    assert result["noise"]["seed"] is None and list(result["results"]) == [compare.REAL]
+    scores = result["results"][compare.REAL]
+    assert [row["name"] for row in scores["noisy"]["rows"]] == [
+        "Canon5D2_5_160_3200_chair_11_mean.JPG", "NikonD800_5-6_160_6400_wall_2_mean.JPG"]  # test scenes only
+    folder = polyu_root / "PolyU_cropped"
+    for row in scores["nlm"]["rows"]:
+        clean = np.asarray(Image.open(folder / row["name"]), np.float64)
+        noisy = np.asarray(Image.open(folder / row["name"].replace("_mean", "_real")), np.float64)
+        assert row["noise_level"] == pytest.approx((noisy - clean).reshape(-1, 3).std(0), abs=1e-3)
+        assert min(row["noise_level"]) > 10 and max(row["noise_level"]) < 20
+    for method in methods:
+        if method in ("nlm", "bm3d"):  # told the level, they clearly clean smooth images
+            assert scores[method]["psnr"] > scores["noisy"]["psnr"] + 3, method
+    assert result["methods"]["bm3d" if "bm3d" in methods else "nlm"]["label"] in ("CBM3D",
+                                                                                  "non-local means (colour)")
+    with pytest.raises(ValueError, match="camera's own noise"):
+        compare.compare(None, "polyu-crops", [30], methods=["noisy"], root=polyu_root)
+
+
+def test_colour_non_local_means_uses_the_reference_parameters():
+    assert compare.nlm_parameters(20, colour=True) == pytest.approx(
+        {"patch_size": 3, "patch_distance": 10, "h": 0.55 * 20 / 255, "sigma": 20 / 255})
+    assert compare.nlm_parameters(40, colour=True)["patch_size"] == 5
+    assert compare.nlm_parameters(80, colour=True)["h"] == pytest.approx(0.35 * 80 / 255)

@@ -153,7 +153,8 @@ def test_polyu_pairs_scenes_and_release_crops(root):
 
 
 def test_polyu_official_crops_split_by_the_paper_scenes(root):
-    names = {split: [n for *_, n in data.PolyUCrops(root, split)] for split in ("all", "train", "test")}
+    splits = ("all", "train", "test")
+    names = {split: [n for *_, n in data.PolyUCrops(root, split, crop_size=8)] for split in splits}
     assert len(names["all"]) == 3
     # chair (Canon5D2) and plant (NikonD800) are among the paper's 10 test scenes; the toy is not
     assert names["test"] == [
@@ -161,6 +162,9 @@ def test_polyu_official_crops_split_by_the_paper_scenes(root):
         "NikonD800_6-3_125_5000_plant__4_mean.JPG",
     ]
     assert names["train"] == ["Sony_4-5_125_1600_toy_2_mean.JPG"]
+    noisy, clean, _ = data.PolyUCrops(root, "train", crop_size=8)[0]  # training: random crops of both
+    whole = data.PolyUCrops(root, "all")[2]
+    assert noisy.shape == clean.shape == (3, 8, 8) and whole[0].shape[1:] != (8, 8)
 
 
 def test_gopro_resizes_then_crops_and_car_resizes_whole_images(root):

@@ -58,7 +58,11 @@ def test_each_checkpoint_is_a_float32_state_dict_that_loads_strictly(name):
 @pytest.mark.parametrize("name", list(SHIPPED))
 def test_each_entry_says_how_it_was_trained(name):
     record = SHIPPED[name]
-    assert record["command"].startswith(f"durn-teach train {record['preset']}")
+    stages = record.get("stages", [record])
+    assert record["command"] == " && ".join(stage["command"] for stage in stages)
+    for stage in stages:
+        assert stage["command"].startswith(f"durn-teach train {stage['preset']}")
+    assert record["steps"] == sum(stage["steps"] for stage in stages)
     assert record["steps"] > 0 and record["training_seconds"] > 0
     assert record["precision"] in ("float32", "bfloat16 autocast", "float16 autocast")
     log = pretrained.training_log(name)
@@ -121,7 +125,7 @@ def test_shipped_results_are_of_the_shipped_weights():
         for protocol, evaluation in record["evaluations"].items():
             payload = json.loads((pretrained.FOLDER / evaluation["file"]).read_text())
             assert payload["protocol"] == protocol
-            for sigma, scores in evaluation["sigmas"].items():
+            for sigma, scores in evaluation["levels"].items():
                 assert scores["psnr"] == payload["results"][sigma]["network"]["psnr"]
                 assert scores["ssim"] == payload["results"][sigma]["network"]["ssim"]
 
@@ -153,6 +157,11 @@ def test_the_training_command_is_rebuilt_from_the_settings():
         "durn-teach train gaussian-gray --quick --epochs 3 --device cuda --seed 2"
     with pytest.raises(ValueError, match="batch"):
         pretrained._command({**settings, "batch": 2}, "cpu", "float32")
+    settings = {**get_preset("gaussian-gray-train400-stage2").to_dict(), "seed": 0,
+                "init_weights": {"from": "gaussian-gray", "sha256": "0" * 64}}
+    assert pretrained._command(settings, "cpu", "float32").endswith("--device cpu --init gaussian-gray")
+    assert pretrained._command(settings, "cpu", "float32", "runs/first/model.pt").endswith(
+        "--init runs/first/model.pt")
 
 
 @pytest.fixture(scope="module")
@@ -194,10 +203,31 @@ def test_export_writes_weights_log_and_entry_then_record_fills_the_numbers(run, 
     path.write_text(json.dumps(result))
     assert main(["pretrained", "record", "tiny", str(path), "--folder", str(folder)]) == 0
     evaluation = pretrained.registry(folder)["tiny"]["evaluations"]["bsd68"]
-    assert evaluation["sigmas"] == {"50": {"psnr": 26.0, "ssim": 0.7}}
+    assert evaluation["levels"] == {"50": {"psnr": 26.0, "ssim": 0.7}}
     assert (folder / "tiny.bsd68.json").is_file()
     assert "sigma 50 26.00 / 0.7000" in pretrained.format_registry(folder)
 
     # exporting new weights clears the numbers that belonged to the old ones
     pretrained.export_weights(run, "tiny", folder, command="again")
     assert pretrained.registry(folder)["tiny"]["evaluations"] == {}
+
+
+def test_a_run_from_the_shipped_weights_continues_them(run, tmp_path):
+    folder = tmp_path / "pretrained"
+    first = pretrained.export_weights(run, "tiny", folder, command="first sitting")
+    preset = get_preset("gaussian-gray", quick=True, batch=2, crop=16, epochs=2, local_steps=1, epoch_size=2)
+    second = tmp_path / "second"
+    fit(preset, second, device="cpu", init=folder / "tiny.pt", progress=False)
+    started = json.loads((second / "preset.json").read_text())["init_weights"]
+    assert started == {"from": str(folder / "tiny.pt"), "sha256": first["sha256"]}
+
+    record = pretrained.export_weights(second, "tiny", folder, command="second sitting")
+    assert [stage["command"] for stage in record["stages"]] == ["first sitting", "second sitting"]
+    assert record["command"] == "first sitting && second sitting"
+    assert (record["steps"], record["epochs"], record["preset_epochs"]) == (1 + 2, 1 + 2, 1 + 2)
+    assert record["training_seconds"] == pytest.approx(sum(s["training_seconds"] for s in record["stages"]))
+    log = pretrained.training_log("tiny", folder)
+    assert [(r["stage"], r["step"], r["epoch"]) for r in log if r["kind"] == "step"] == [(1, 1, 1), (2, 2, 2),
+                                                                                         (2, 3, 3)]
+    # weights that do not start from the shipped ones replace the entry: one sitting again
+    assert "stages" not in pretrained.export_weights(run, "tiny", folder, command="again")

@@ -25,6 +25,7 @@ from durn_teach.train import (
     load_checkpoint,
     loop,
     pick_device,
+    plot_curves,
 )
 from durn_teach.train import checkpoint as checkpoint_module
 from durn_teach.train.data import epoch_batches
@@ -75,7 +76,7 @@ def test_unknown_preset_and_bad_changes_are_named():
         get_preset("real-noise", bacth=3)
     with pytest.raises(ValueError, match="batch must be a positive integer, got 0"):
         get_preset("real-noise", batch=0)
-    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 9
+    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 11
 
 
 def test_device_choice():
@@ -342,3 +343,10 @@ def test_cpu_mixed_precision_is_bfloat16_and_recorded(tmp_path):
     assert all(mixed[k].dtype == full[k].dtype for k in full), "the weights stay float32"
     gap = max((mixed[k].float() - full[k].float()).abs().max().item() for k in full)
     assert 0 < gap < 0.05, "bfloat16 changes the numbers a little, not a lot"
+
+
+def test_curves_take_the_negative_ssim_losses_on_a_linear_axis():
+    records = [{"kind": "step", "step": k, "loss": -0.9 - k / 100} for k in range(1, 5)]
+    assert plot_curves(records).axes[0].get_yscale() == "linear"
+    records = [{**r, "loss": -r["loss"]} for r in records]
+    assert plot_curves(records).axes[0].get_yscale() == "log"

@@ -120,8 +120,11 @@ def evaluation(name: str, test_set: str, folder: str | Path | None = None) -> di
     return json.loads(path.read_text())
 
 
-def _command(settings: dict[str, Any], device: str, precision: str) -> str:
-    """The ``durn-teach train`` command that reproduces a run's settings (``preset.json``)."""
+def _command(settings: dict[str, Any], device: str, precision: str, init: str | None = None) -> str:
+    """The ``durn-teach train`` command that reproduces a run's settings (``preset.json``).
+
+    ``init`` is the ``--init`` argument (default: the one the run was given).
+    """
     from durn_teach.train import get_preset
 
     base = get_preset(settings["name"], quick=settings["quick"]).to_dict()
@@ -147,7 +150,17 @@ def _command(settings: dict[str, Any], device: str, precision: str) -> str:
         words.append("--no-amp")
     if settings.get("seed", 0):
         words += ["--seed", str(settings["seed"])]
+    init = init or settings.get("init_weights", {}).get("from")
+    if init:
+        words += ["--init", init]
     return " ".join(words)
+
+
+def _stage(record: dict[str, Any]) -> dict[str, Any]:
+    """One sitting of a shipped checkpoint's training, as its registry entry tells it."""
+    keys = ("preset", "command", "steps", "epochs", "preset_epochs", "finished", "training_seconds", "device",
+            "precision", "settings")
+    return {key: record[key] for key in keys}
 
 
 def export_weights(
@@ -160,9 +173,12 @@ def export_weights(
     ``<name>.log.jsonl`` (the run's log) into ``folder`` (default: the package's), and records
     the network, the training command (rebuilt from the settings unless ``command`` is given),
     data, steps, epochs, training time (the sum of the epochs' measured seconds, validation not
-    included), device, precision and the file's SHA-256. The entry's test-set numbers are
-    cleared: they belonged to other weights; :func:`record_evaluation` fills them again.
-    Returns the entry.
+    included), device, precision and the file's SHA-256. A run that started (``--init``) from
+    the very weights now shipped as ``name`` continues them: the entry lists both sittings in
+    ``stages``, its steps, epochs and time are the sums, its command runs both, and the log
+    holds both runs, the second's steps and epochs counted on from the first's. The entry's
+    test-set numbers are cleared: they belonged to other weights; :func:`record_evaluation`
+    fills them again. Returns the entry.
     """
     from durn_teach.models import load_pretrained
     from durn_teach.train import load_checkpoint, read_log
@@ -174,23 +190,47 @@ def export_weights(
         raise FileNotFoundError(f"no preset.json in {run}: is it a durn-teach run folder?")
     settings = json.loads(preset_path.read_text())
     network = checkpoint["network"]
+    folder = _folder(folder)
+    entries = registry(folder)
+    previous = entries.get(name)
+    started = settings.get("init_weights")
+    continued = previous is not None and started is not None and started["sha256"] == previous["sha256"]
     state = {
         key: value.detach().to(torch.float32).contiguous().clone() if value.is_floating_point()
         else value.detach().contiguous().clone()
         for key, value in checkpoint["model"].items()
     }
-    folder = _folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / f"{name}.pt"
     temporary = folder / f".{name}.pt.tmp"
     torch.save(state, temporary)
     load_pretrained(network, temporary)  # refuses weights that do not fit the network
-    temporary.replace(weights)
     records = read_log(run)
+    epochs = [record for record in records if record["kind"] == "epoch"]
+    this = {
+        "preset": settings["name"],
+        "command": command or _command(settings, settings["device"], settings["precision"],
+                                       f"runs/{previous['preset']}/model.pt" if continued else None),
+        "steps": int(checkpoint["step"]),
+        "epochs": int(checkpoint["position"]["epoch"]),
+        "preset_epochs": int(settings["epochs"]),
+        "finished": bool(checkpoint["position"]["epoch"] >= settings["epochs"]),
+        "training_seconds": round(sum(record.get("seconds", 0.0) for record in epochs), 1),
+        "device": settings["device"],
+        "precision": settings["precision"],
+        "settings": settings,
+    }
+    stages = [*previous.get("stages", [_stage(previous)]), this] if continued else [this]
+    if continued:
+        before = training_log(name, folder)
+        if not any("stage" in record for record in before):
+            before = [{**record, "stage": 1} for record in before]
+        steps, epoch = previous["steps"], previous["epochs"]
+        records = before + [{**record, "step": record["step"] + steps, "epoch": record["epoch"] + epoch,
+                             "stage": len(stages)} for record in records]
+    temporary.replace(weights)
     log = folder / f"{name}.log.jsonl"
     log.write_text("".join(json.dumps(record) + "\n" for record in records))
-    epochs = [record for record in records if record["kind"] == "epoch"]
-    finished = checkpoint["position"]["epoch"] >= settings["epochs"]
     entry = {
         "network": network,
         "task": settings["task"],
@@ -198,13 +238,13 @@ def export_weights(
         "sha256": sha256_of(Path(weights)),
         "bytes": weights.stat().st_size,
         "preset": settings["name"],
-        "command": command or _command(settings, settings["device"], settings["precision"]),
+        "command": " && ".join(stage["command"] for stage in stages),
         "data": settings["data_used"],
-        "steps": int(checkpoint["step"]),
-        "epochs": int(checkpoint["position"]["epoch"]),
-        "preset_epochs": int(settings["epochs"]),
-        "finished": bool(finished),
-        "training_seconds": round(sum(record.get("seconds", 0.0) for record in epochs), 1),
+        "steps": sum(stage["steps"] for stage in stages),
+        "epochs": sum(stage["epochs"] for stage in stages),
+        "preset_epochs": sum(stage["preset_epochs"] for stage in stages),
+        "finished": this["finished"],
+        "training_seconds": round(sum(stage["training_seconds"] for stage in stages), 1),
         "device": settings["device"],
         "precision": settings["precision"],
         "seed": settings.get("seed", 0),
@@ -212,7 +252,8 @@ def export_weights(
         "log": log.name,
         "evaluations": {},
     }
-    entries = registry(folder)
+    if continued:
+        entry["stages"] = stages
     entries[name] = entry
     _write_registry(entries, folder)
     return entry
@@ -251,12 +292,17 @@ def record_evaluation(name: str, result: str | Path, folder: str | Path | None =
         "metric": payload["metric"],
         "file": target.name,
         "date": payload["date"],
-        "sigmas": scores,
+        "levels": scores,
     }
     record["evaluations"][payload["protocol"]] = evaluation
     entries[name] = record
     _write_registry(entries, folder)
     return evaluation
+
+
+def level_label(level: str) -> str:
+    """How a results key of ``durn-teach compare`` reads: ``sigma 50``, or ``real noise``."""
+    return "real noise" if level == "real" else f"sigma {level}"
 
 
 def format_registry(folder: str | Path | None = None) -> str:
@@ -269,8 +315,8 @@ def format_registry(folder: str | Path | None = None) -> str:
         steps = f"{record['steps']:,}" + ("" if record["finished"] else "*")
         scores = []
         for protocol, evaluation in record["evaluations"].items():
-            numbers = ", ".join(f"sigma {sigma} {s['psnr']:.2f} / {s['ssim']:.4f}"
-                                for sigma, s in evaluation["sigmas"].items())
+            numbers = ", ".join(f"{level_label(level)} {s['psnr']:.2f} / {s['ssim']:.4f}"
+                                for level, s in evaluation["levels"].items())
             scores.append(f"{protocol} ({evaluation['images']} images): {numbers}")
         numbers = "; ".join(scores) or "not evaluated"
         lines.append(f"{name:16s} {record['network']:15s} {steps:>7s}  {numbers}")

@@ -136,7 +136,8 @@ def plot_curves(records: list[dict[str, Any]], title: str = "") -> Any:
             smooth = np.convolve(y, np.ones(window) / window, mode="valid")
             loss_axes.plot(x[window - 1 :], smooth, lw=1.8, label=f"mean of {window}")
         loss_axes.legend()
-    loss_axes.set(xlabel="step", ylabel="training loss", title="loss", yscale="log")
+    positive = all(r["loss"] > 0 for r in steps)  # the SSIM losses are negative: a linear axis
+    loss_axes.set(xlabel="step", ylabel="training loss", title="loss", yscale="log" if positive else "linear")
     if validated:
         psnr_axes.plot([r["epoch"] for r in validated], [r["psnr"] for r in validated], "o-")
         psnr_axes.xaxis.set_major_locator(MaxNLocator(integer=True))
