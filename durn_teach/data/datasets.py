@@ -93,7 +93,17 @@ class Train400(_FolderSet):
     title, folder, splits = "Train400", "Train400", ("train",)
 
 
-class PolyU(PairedDataset):
+class _CameraNoise(PairedDataset):
+    """Real noisy photographs and their clean versions: random crops of both for training."""
+
+    def pair(self, item: Item, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        noisy, clean = self.read(item.degraded[0]), self.read(item.clean)
+        if self.train:
+            noisy, clean = random_crop([noisy, clean], self.crop_size, rng)
+        return noisy, clean
+
+
+class PolyU(_CameraNoise):
     """PolyU real-world noise, as the release arranged it (``RealNoiseHKPoly/``).
 
     ``train``: the paper's 30 full-size scenes (``OriginalImages/<scene>_{Real,mean}.JPG``), random
@@ -114,14 +124,8 @@ class PolyU(PairedDataset):
                 items.append(Item(name, self.path / "OriginalImages" / name, (noisy,)))
         return items
 
-    def pair(self, item: Item, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        noisy, clean = self.read(item.degraded[0]), self.read(item.clean)
-        if self.train:
-            noisy, clean = random_crop([noisy, clean], self.crop_size, rng)
-        return noisy, clean
 
-
-class PolyUCrops(PairedDataset):
+class PolyUCrops(_CameraNoise):
     """The official 100 PolyU crops (``PolyU_cropped/*_{real,mean}.JPG``), split by scene.
 
     ``all``: the 100 crops; ``test``: those of the paper's 10 test scenes (whole 512x512 images
@@ -143,12 +147,6 @@ class PolyUCrops(PairedDataset):
                 noisy = clean.with_name(clean.name.replace("_mean.", "_real."))
                 items.append(Item(clean.name, clean, (noisy,)))
         return items
-
-    def pair(self, item: Item, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        noisy, clean = self.read(item.degraded[0]), self.read(item.clean)
-        if self.train:
-            noisy, clean = random_crop([noisy, clean], self.crop_size, rng)
-        return noisy, clean
 
 
 class GoPro(PairedDataset):
