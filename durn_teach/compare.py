@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from durn_teach.evaluate import PROTOCOLS, _hwc, evaluate, get_protocol, test_set
+from durn_teach.evaluate import PROTOCOLS, Protocol, as_image, evaluate, get_protocol, test_set
 
 METHODS = ("noisy", "nlm", "bm3d", "network")
 LABELS = {"gray": {"noisy": "noisy input", "nlm": "non-local means", "bm3d": "BM3D"},
@@ -72,13 +72,6 @@ def non_local_means(noisy: np.ndarray, sigma: float | Sequence[float]) -> np.nda
     options = {"channel_axis": -1} if colour else {}
     parameters = nlm_parameters(level, colour)
     return denoise_nl_means(noisy, fast_mode=True, **options, **parameters).astype(np.float32)
-
-
-def has_bm3d() -> bool:
-    """Whether the optional ``bm3d`` package (``durn-teach[baselines]``) is installed."""
-    from importlib.util import find_spec
-
-    return find_spec("bm3d") is not None
 
 
 def bm3d_denoise(noisy: np.ndarray, sigma: float | Sequence[float]) -> np.ndarray:
@@ -159,13 +152,18 @@ def comparable_protocols() -> list[str]:
             if (p.sigmas and p.space == "gray") or p.task == "real-world noise"]
 
 
-def _score_per_image(method: str, items: list, spec: Any, progress: bool) -> dict[str, Any]:
+def level_label(key: str) -> str:
+    """How a results key reads: ``sigma 50`` for a Gaussian level, ``real noise`` for ``REAL``."""
+    return "real noise" if key == REAL else f"sigma {key}"
+
+
+def _score_per_image(method: str, items: list[tuple], spec: Protocol, progress: bool) -> dict[str, Any]:
     """A classical method on real noise: each image restored told its own true noise level."""
     from tqdm import tqdm
 
     rows = []
     for item in tqdm(items, desc=f"{spec.name} {method}", unit="image", disable=not progress):
-        level = noise_level(_hwc(item[0]), _hwc(item[1]))
+        level = noise_level(as_image(item[0]), as_image(item[1]))
         row = evaluate(_classical(method, level), spec, dataset=[item], progress=False)["rows"][0]
         rows.append({**row, "noise_level": [round(value, 4) for value in level]})
     means = {key: float(np.mean([row[key] for row in rows])) for key in ("psnr", "ssim")}
@@ -212,6 +210,14 @@ def compare(
     if "bm3d" in methods:
         ramp = np.linspace(0, 1, 16 * 16 * 3, dtype=np.float32).reshape(16, 16, 3)
         bm3d_denoise(ramp[..., 0] if gaussian else ramp, 30)  # fail early where bm3d is missing
+    if model is not None:
+        from durn_teach.models import in_channels
+
+        channels = 1 if first.space == "gray" else 3
+        if in_channels(model) != channels:
+            raise ValueError(f"the protocol {protocol!r} has {first.space} images, but the network takes "
+                             f"{in_channels(model)} channel(s): score a {first.network} trained for "
+                             f"{first.task} (for instance the shipped checkpoints: durn-teach pretrained)")
     labels = LABELS[first.space]
     started, clock = datetime.datetime.now(datetime.UTC), time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
@@ -237,8 +243,7 @@ def compare(
             results[key][method] = {"psnr": scored["psnr"], "ssim": scored["ssim"],
                                     "seconds": round(seconds, 2), "rows": scored["rows"]}
             if progress:
-                level = f"sigma {key}" if gaussian else "real noise"
-                print(f"{level}, {labels.get(method, 'network')}: {scored['psnr']:.2f} dB, "
+                print(f"{level_label(key)}, {labels.get(method, 'network')}: {scored['psnr']:.2f} dB, "
                       f"SSIM {scored['ssim']:.4f} ({seconds:.1f} s)", file=sys.stderr)
     told = "told the true sigma" if gaussian else \
         "told each image's true noise level (the standard deviation of noisy - clean, per channel, 0-255)"
@@ -283,8 +288,7 @@ def format_comparison(result: dict[str, Any]) -> str:
     methods = list(result["methods"])
     labels = [result["methods"][m]["label"] for m in methods]
     width = max(len(label) for label in labels)
-    header = f"{'':{width}s}" + "".join(f"  {'real noise' if s == REAL else 'sigma ' + s:<18s}"
-                                        for s in result["results"])
+    header = f"{'':{width}s}" + "".join(f"  {level_label(key):<18s}" for key in result["results"])
     lines = [f"{result['test_set']}, {result['images']} images, {result['metric'].split(':')[0]}", header]
     for method, label in zip(methods, labels, strict=True):
         cells = [f"{r[method]['psnr']:6.2f} / {r[method]['ssim']:.4f}" for r in result["results"].values()]
@@ -329,19 +333,20 @@ def main(args: argparse.Namespace) -> None:
                          f"({', '.join(pretrained.list_pretrained()) or 'none'}), not {args.weights!r}")
     if args.record and args.limit is not None:
         raise ValueError("--record stores numbers of the whole test set: leave --limit out")
-    if args.protocol in PROTOCOLS and PROTOCOLS[args.protocol].sigmas and not args.sigmas:
-        args.sigmas = [30.0, 50.0, 70.0]
-    if args.model is None:
-        args.model = pretrained.entry(args.weights)["network"] if shipped else \
+    gaussian = args.protocol in PROTOCOLS and bool(PROTOCOLS[args.protocol].sigmas)
+    sigmas = args.sigmas or ([30.0, 50.0, 70.0] if gaussian else None)
+    name = args.model
+    if name is None:
+        name = pretrained.entry(args.weights)["network"] if shipped else \
             PROTOCOLS[args.protocol].network if args.protocol in PROTOCOLS else "DuRN-P"
     model, network = None, None
     if "network" in args.methods:
         device = pick_device(args.device)
-        model = load_pretrained(args.model, args.weights, map_location=device)
-        path = pretrained.weights_path(args.weights, args.model) if shipped else Path(args.weights)
-        network = {"label": f"{args.model} ({args.weights})", "name": args.model, "weights": args.weights,
+        model = load_pretrained(name, args.weights, map_location=device)
+        path = pretrained.weights_path(args.weights, name) if shipped else Path(args.weights)
+        network = {"label": f"{name} ({args.weights})", "name": name, "weights": args.weights,
                    "shipped": shipped, "sha256": sha256_of(path)}
-    result = compare(model, args.protocol, args.sigmas, methods=args.methods, root=args.data_root,
+    result = compare(model, args.protocol, sigmas, methods=args.methods, root=args.data_root,
                      limit=args.limit, network=network, tile=args.tile, progress=not args.no_progress)
     print(format_comparison(result))
     print(f"{result['seconds']:.0f} s in all")

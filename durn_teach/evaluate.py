@@ -144,8 +144,8 @@ class BuiltinTestSet(Dataset):
         return to(degraded), to(clean), f"{self.names[index]} (synthetic)"
 
 
-def _hwc(tensor: torch.Tensor) -> np.ndarray:
-    """CxHxW tensor -> HxW (one channel) or HxWxC float32 array."""
+def as_image(tensor: torch.Tensor) -> np.ndarray:
+    """A CxHxW tensor as an HxW (one channel) or HxWxC float32 array."""
     array = tensor.detach().cpu().float().numpy()
     return array[0] if array.shape[0] == 1 else np.ascontiguousarray(array.transpose(1, 2, 0))
 
@@ -190,12 +190,12 @@ def evaluate(
     rows = []
     for index in indices:
         degraded, clean, name = dataset[index][:3]
-        image = _hwc(degraded)
+        image = as_image(degraded)
         if isinstance(model, nn.Module):
             restored = restore(model, image, **options)
         else:
             restored = np.asarray(model(image), dtype=np.float32)
-        clean_image = _hwc(clean)
+        clean_image = as_image(clean)
         if protocol.bgr:  # the network saw BGR; the metric reads RGB
             restored, clean_image = restored[..., ::-1], clean_image[..., ::-1]
         restored = np.ascontiguousarray(restored)

@@ -123,7 +123,7 @@ def polyu_root(tmp_path_factory):
 def test_real_noise_comparison_tells_each_image_its_true_level(polyu_root):
     from durn_teach import build_model
 
-    methods = ["noisy", "nlm", "network"] + (["bm3d"] if compare.has_bm3d() else [])
+    methods = ["noisy", "nlm", "network"]
     model = build_model("DuRN-P-no-norm").eval()  # untrained: the test checks the bookkeeping
     result = compare.compare(model, "polyu-crops", methods=methods, root=polyu_root, progress=False,
                              network={"label": "DuRN-P-no-norm (untrained)"})
@@ -138,13 +138,41 @@ def test_real_noise_comparison_tells_each_image_its_true_level(polyu_root):
         noisy = np.asarray(Image.open(folder / row["name"].replace("_mean", "_real")), np.float64)
         assert row["noise_level"] == pytest.approx((noisy - clean).reshape(-1, 3).std(0), abs=1e-3)
         assert min(row["noise_level"]) > 10 and max(row["noise_level"]) < 20
-    for method in methods:
-        if method in ("nlm", "bm3d"):  # told the level, they clearly clean smooth images
-            assert scores[method]["psnr"] > scores["noisy"]["psnr"] + 3, method
-    assert result["methods"]["bm3d" if "bm3d" in methods else "nlm"]["label"] in ("CBM3D",
-                                                                                  "non-local means (colour)")
+    assert scores["nlm"]["psnr"] > scores["noisy"]["psnr"] + 3  # told the level, it cleans smooth images
+    assert result["methods"]["nlm"]["label"] == "non-local means (colour)"
+    table = compare.format_comparison(result)
+    assert "PolyU crops, 2 images" in table and "real noise" in table and "sigma" not in table
     with pytest.raises(ValueError, match="camera's own noise"):
         compare.compare(None, "polyu-crops", [30], methods=["noisy"], root=polyu_root)
+    with pytest.raises(ValueError, match="has rgb images, but the network takes 1 channel"):
+        compare.compare(build_model("DuRN-P"), "polyu-crops", methods=["network"], root=polyu_root)
+
+
+def test_cbm3d_is_told_each_channels_level(polyu_root):
+    pytest.importorskip("bm3d", reason="BM3D is the optional extra durn-teach[baselines]")
+    result = compare.compare(None, "polyu-crops", methods=["noisy", "bm3d"], root=polyu_root, progress=False)
+    scores = result["results"][compare.REAL]
+    assert result["methods"]["bm3d"]["label"] == "CBM3D" and "bm3d_rgb" in result["methods"]["bm3d"]["how"]
+    assert scores["bm3d"]["psnr"] > scores["noisy"]["psnr"] + 3
+    assert all(len(row["noise_level"]) == 3 for row in scores["bm3d"]["rows"])
+
+
+def test_the_real_noise_command_defaults_to_the_protocols_network(polyu_root, tmp_path, capsys):
+    path = tmp_path / "real.json"
+    argv = ["compare", "polyu-crops", "--weights", "real-noise", "--data-root", str(polyu_root), "--json",
+            str(path), "--no-progress", "--methods", "noisy", "network"]
+    assert main(argv) == 0
+    result = json.loads(path.read_text())
+    assert result["methods"]["network"]["name"] == "DuRN-P-no-norm" and result["sigmas"] == []
+    assert main([*argv, "--sigmas", "30"]) == 2
+    assert "leave sigmas (--sigmas) out" in capsys.readouterr().err
+
+
+def test_the_true_noise_level_of_gray_and_colour_pairs():
+    clean = np.zeros((8, 8, 3))
+    noisy = clean + np.array([1, 2, 3]) / 255 * np.where(np.indices((8, 8)).sum(0) % 2, 1, -1)[..., None]
+    assert compare.noise_level(noisy, clean) == pytest.approx([1, 2, 3])
+    assert compare.noise_level(noisy[..., 1], clean[..., 1]) == pytest.approx([2])
 
 
 def test_colour_non_local_means_uses_the_reference_parameters():

@@ -350,3 +350,19 @@ def test_curves_take_the_negative_ssim_losses_on_a_linear_axis():
     assert plot_curves(records).axes[0].get_yscale() == "linear"
     records = [{**r, "loss": -r["loss"]} for r in records]
     assert plot_curves(records).axes[0].get_yscale() == "log"
+
+
+def test_the_shipped_checkpoints_settings_derive_from_the_papers():
+    def changed(name: str, base: str) -> set[str]:
+        derived, paper = get_preset(name).to_dict(), get_preset(base).to_dict()
+        return {key for key in paper if derived[key] != paper[key]}
+
+    assert changed("gaussian-gray-train400", "gaussian-gray") == {
+        "name", "data", "batch", "epochs", "milestones", "checkpoint_every"}
+    assert changed("gaussian-gray-train400-stage2", "gaussian-gray-train400") == {
+        "name", "lr", "epochs", "schedule", "milestones", "init"}
+    assert changed("real-noise-crops", "real-noise") == {
+        "name", "data", "batch", "crop", "epochs", "milestones", "checkpoint_every"}
+    real = get_preset("real-noise-crops")  # 73 training crops: 5 batches of 16 an epoch
+    assert real.epochs * -(-73 // real.batch) == 4000
+    assert [m / real.epochs for m in real.milestones] == pytest.approx([1000 / 3500, 2000 / 3500], abs=1e-3)

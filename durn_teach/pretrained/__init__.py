@@ -120,10 +120,12 @@ def evaluation(name: str, test_set: str, folder: str | Path | None = None) -> di
     return json.loads(path.read_text())
 
 
-def _command(settings: dict[str, Any], device: str, precision: str, init: str | None = None) -> str:
+def _command(settings: dict[str, Any], device: str, precision: str, out: str | None = None,
+             init: str | None = None) -> str:
     """The ``durn-teach train`` command that reproduces a run's settings (``preset.json``).
 
-    ``init`` is the ``--init`` argument (default: the one the run was given).
+    ``out`` is the ``--out`` folder (default: none, the preset's), ``init`` the ``--init``
+    weights (default: the ones the run was given).
     """
     from durn_teach.train import get_preset
 
@@ -150,10 +152,40 @@ def _command(settings: dict[str, Any], device: str, precision: str, init: str | 
         words.append("--no-amp")
     if settings.get("seed", 0):
         words += ["--seed", str(settings["seed"])]
+    if out:
+        words += ["--out", out]
     init = init or settings.get("init_weights", {}).get("from")
     if init:
         words += ["--init", init]
     return " ".join(words)
+
+
+def _earlier_sittings(previous: dict[str, Any] | None, settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sittings of the shipped entry ``previous`` that a run with ``settings`` continues.
+
+    A run that started from the shipped weights adds a sitting; one that started from the
+    weights the last sitting started from replaces that sitting (the same run exported again,
+    later); any other run starts the entry afresh.
+    """
+    started = settings.get("init_weights", {}).get("sha256")
+    if previous is None or started is None:
+        return []
+    sittings = previous.get("stages", [_stage(previous)])
+    if started == previous["sha256"]:
+        return sittings
+    if len(sittings) > 1 and sittings[-1]["settings"].get("init_weights", {}).get("sha256") == started:
+        return sittings[:-1]
+    return []
+
+
+def _sitting_folders(name: str, earlier: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """The ``--out`` and ``--init`` of a further sitting's command: its own folder, the last one's weights."""
+    if not earlier:
+        return None, None
+    first = earlier[0]["settings"]
+    folders = [f"runs/{first['name']}" + ("-quick" if first["quick"] else "")]
+    folders += [f"runs/{name}-sitting{k}" for k in range(2, len(earlier) + 2)]
+    return folders[-1], f"{folders[-2]}/model.pt"
 
 
 def _stage(record: dict[str, Any]) -> dict[str, Any]:
@@ -174,9 +206,10 @@ def export_weights(
     the network, the training command (rebuilt from the settings unless ``command`` is given),
     data, steps, epochs, training time (the sum of the epochs' measured seconds, validation not
     included), device, precision and the file's SHA-256. A run that started (``--init``) from
-    the very weights now shipped as ``name`` continues them: the entry lists both sittings in
-    ``stages``, its steps, epochs and time are the sums, its command runs both, and the log
-    holds both runs, the second's steps and epochs counted on from the first's. The entry's
+    the very weights now shipped as ``name`` continues them as a further sitting: the entry
+    lists the sittings in ``stages``, its steps, epochs and time are the sums, its command runs
+    them all, and the log holds them all, each sitting's steps and epochs counted on from the
+    last one's (exporting the same run again later replaces its sitting). The entry's
     test-set numbers are cleared: they belonged to other weights; :func:`record_evaluation`
     fills them again. Returns the entry.
     """
@@ -192,9 +225,7 @@ def export_weights(
     network = checkpoint["network"]
     folder = _folder(folder)
     entries = registry(folder)
-    previous = entries.get(name)
-    started = settings.get("init_weights")
-    continued = previous is not None and started is not None and started["sha256"] == previous["sha256"]
+    earlier = _earlier_sittings(entries.get(name), settings)
     state = {
         key: value.detach().to(torch.float32).contiguous().clone() if value.is_floating_point()
         else value.detach().contiguous().clone()
@@ -210,7 +241,7 @@ def export_weights(
     this = {
         "preset": settings["name"],
         "command": command or _command(settings, settings["device"], settings["precision"],
-                                       f"runs/{previous['preset']}/model.pt" if continued else None),
+                                       *_sitting_folders(name, earlier)),
         "steps": int(checkpoint["step"]),
         "epochs": int(checkpoint["position"]["epoch"]),
         "preset_epochs": int(settings["epochs"]),
@@ -220,14 +251,13 @@ def export_weights(
         "precision": settings["precision"],
         "settings": settings,
     }
-    stages = [*previous.get("stages", [_stage(previous)]), this] if continued else [this]
-    if continued:
-        before = training_log(name, folder)
-        if not any("stage" in record for record in before):
-            before = [{**record, "stage": 1} for record in before]
-        steps, epoch = previous["steps"], previous["epochs"]
-        records = before + [{**record, "step": record["step"] + steps, "epoch": record["epoch"] + epoch,
-                             "stage": len(stages)} for record in records]
+    stages = [*earlier, this]
+    if earlier:
+        before = [{"stage": 1, **record} for record in training_log(name, folder)]
+        steps, epoch = sum(s["steps"] for s in earlier), sum(s["epochs"] for s in earlier)
+        records = [record for record in before if record["stage"] <= len(earlier)] + [
+            {**record, "step": record["step"] + steps, "epoch": record["epoch"] + epoch, "stage": len(stages)}
+            for record in records]
     temporary.replace(weights)
     log = folder / f"{name}.log.jsonl"
     log.write_text("".join(json.dumps(record) + "\n" for record in records))
@@ -252,7 +282,7 @@ def export_weights(
         "log": log.name,
         "evaluations": {},
     }
-    if continued:
+    if earlier:
         entry["stages"] = stages
     entries[name] = entry
     _write_registry(entries, folder)
@@ -300,13 +330,10 @@ def record_evaluation(name: str, result: str | Path, folder: str | Path | None =
     return evaluation
 
 
-def level_label(level: str) -> str:
-    """How a results key of ``durn-teach compare`` reads: ``sigma 50``, or ``real noise``."""
-    return "real noise" if level == "real" else f"sigma {level}"
-
-
 def format_registry(folder: str | Path | None = None) -> str:
     """The shipped checkpoints as a text table: name, network, steps, and the test-set numbers."""
+    from durn_teach.compare import level_label
+
     entries = registry(folder)
     if not entries:
         return "no shipped checkpoints"
@@ -315,8 +342,9 @@ def format_registry(folder: str | Path | None = None) -> str:
         steps = f"{record['steps']:,}" + ("" if record["finished"] else "*")
         scores = []
         for protocol, evaluation in record["evaluations"].items():
+            levels = evaluation.get("levels") or evaluation["sigmas"]  # registry format 1 said sigmas
             numbers = ", ".join(f"{level_label(level)} {s['psnr']:.2f} / {s['ssim']:.4f}"
-                                for level, s in evaluation["levels"].items())
+                                for level, s in levels.items())
             scores.append(f"{protocol} ({evaluation['images']} images): {numbers}")
         numbers = "; ".join(scores) or "not evaluated"
         lines.append(f"{name:16s} {record['network']:15s} {steps:>7s}  {numbers}")

@@ -142,12 +142,12 @@ def gaussian_gray_train400(quick: bool = False) -> Preset:
 
 
 def gaussian_gray_train400_stage2(quick: bool = False) -> Preset:
-    """A second sitting of ``gaussian-gray-train400``: its weights trained further (Sec. 5.1).
+    """A second sitting of ``gaussian-gray-train400``: its weights trained further (not in the paper).
 
     Starts from the first sitting's weights (``--init gaussian-gray`` or the run's
     ``model.pt``) with everything else of ``gaussian-gray-train400``; changed: lr 2e-4 annealed
-    to zero by a cosine over 18 epochs (4,500 steps), so that the network leaves the small
-    learning rate it ended at and settles again.
+    to zero by a cosine over 18 epochs (4,500 steps): a warm restart at twenty times the 1e-5
+    the first sitting ended at.
 
     Quick: as ``gaussian-gray``'s quick scale, from scratch without ``init``.
     """
@@ -161,8 +161,9 @@ def gaussian_gray_train400_stage2(quick: bool = False) -> Preset:
 def real_noise(quick: bool = False) -> Preset:
     """Real-world noise with DuRN-P-no-norm (Sec. 5.1).
 
-    Reproduces: PolyU / RealNoiseHKPoly, 30 full-size scenes, batch 30, Adam lr 1e-4, 3500
-    epochs, 128x128 crops, lr x0.1 at epochs 1000 and 2000, loss 1.1*(-SSIM) + 0.75*L1.
+    Reproduces: PolyU / RealNoiseHKPoly, 30 full-size scenes, batch 30 (one batch an epoch),
+    Adam lr 1e-4, 3500 epochs, 128x128 crops, lr x0.1 at epochs 1000 and 2000, loss
+    1.1*(-SSIM) + 0.75*L1.
 
     Quick: batch 4, 48x48 crops, 16 crops an epoch, 10 epochs, the milestones scaled.
     """
@@ -180,7 +181,8 @@ def real_noise_crops(quick: bool = False) -> Preset:
     lr 1e-4, x0.1 at the same fractions of the run (2/7 and 4/7); changed: the 73 official
     512x512 crops of the 30 training scenes (the 10 test scenes held out, as the paper splits
     them), batch 16, 64x64 crops, 800 epochs (4,000 steps; the paper's run is 3,500 steps of
-    batch 30 at 128x128). Validation: four crops of the test scenes every 50 epochs.
+    batch 30 at 128x128). Validation, for watching the run only: four crops of the test scenes
+    every 50 epochs.
 
     Quick: as ``real-noise``'s quick scale.
     """
