@@ -364,5 +364,5 @@ def test_the_shipped_checkpoints_settings_derive_from_the_papers():
     assert changed("real-noise-crops", "real-noise") == {
         "name", "data", "batch", "crop", "epochs", "milestones", "checkpoint_every"}
     real = get_preset("real-noise-crops")  # 73 training crops: 5 batches of 16 an epoch
-    assert real.epochs * -(-73 // real.batch) == 4000
+    assert real.epochs * -(-73 // real.batch) == 1225
     assert [m / real.epochs for m in real.milestones] == pytest.approx([1000 / 3500, 2000 / 3500], abs=1e-3)
