@@ -146,6 +146,9 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+SCORED_ON = {"DuRN-P": "bsd68", "DuRN-P-no-norm": "polyu-crops"}  # the shipped checkpoints' test sets
+
+
 def comparable_protocols() -> list[str]:
     """The protocols ``compare`` takes: the gray Gaussian ones and the real-noise ones."""
     return [name for name, p in PROTOCOLS.items()

@@ -378,7 +378,10 @@ def main(args: argparse.Namespace) -> None:
             f"{record['preset_epochs']}"
         print(f"exported {args.name}: {record['network']}, {record['steps']:,} steps ({state}), "
               f"SHA-256 {record['sha256']}, into {_folder(args.folder)}")
-        print(f"now score it: durn-teach compare --weights {args.name} --data-root DATA --record")
+        from durn_teach.compare import SCORED_ON
+
+        protocol = SCORED_ON.get(record["network"], "PROTOCOL")
+        print(f"now score it: durn-teach compare {protocol} --weights {args.name} --data-root DATA --record")
     elif args.action == "record":
         evaluation = record_evaluation(args.name, args.result, args.folder)
         print(f"recorded {evaluation['test_set']} ({evaluation['images']} images) for {args.name}")
