@@ -181,8 +181,8 @@ def real_noise_crops(quick: bool = False) -> Preset:
     lr 1e-4, x0.1 at the same fractions of the run (2/7 and 4/7); changed: the 73 official
     512x512 crops of the 30 training scenes (the 10 test scenes held out, as the paper splits
     them), batch 16, 64x64 crops, 245 epochs (1,225 steps, about 75 minutes on two cores of a
-    CPU without AVX-512; the paper's run is 3,500 steps of batch 30 at 128x128). Validation, for watching the run only: four crops of the test scenes
-    every 50 epochs.
+    CPU without AVX-512; the paper's run is 3,500 steps of batch 30 at 128x128). Validation,
+    for watching the run only: four crops of the test scenes every 50 epochs.
 
     Quick: as ``real-noise``'s quick scale.
     """
