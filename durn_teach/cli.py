@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--log-format", choices=("jsonl", "csv"), default="jsonl", help="JSON lines or CSV")
     train.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                        help="mixed precision: float16 on CUDA (on by default there), bfloat16 on a CPU "
-                       "(off by default; several times faster on CPUs with AMX, slightly different numbers)")
+                       "(off by default; several times faster on CPUs with AMX, far slower on CPUs without "
+                       "bfloat16 units; slightly different numbers)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     evaluate = _subparser(commands, "evaluate", "score a network with the paper's test protocol",
