@@ -86,6 +86,7 @@ def restore(
     overlap: int = 64,
     optimize: bool = True,
     amp: str | None = None,
+    colour_order: str = "rgb",
 ) -> np.ndarray:
     """Restore ``image`` (HxW gray or HxWx3 colour, float in [0, 1]) with ``model``.
 
@@ -108,8 +109,17 @@ def restore(
     itself. ``amp="bfloat16"`` or ``"float16"`` runs under autocast: several times faster on GPUs
     and on CPUs with bfloat16 units, but not within the float32 tolerance (``durn-teach bench
     --amp`` reports the difference); off by default.
+
+    ``colour_order`` is the order of ``image``'s channels (``"rgb"`` or ``"bgr"``). A network
+    that takes the other order (DuRN-S-P takes BGR, as the release fed it: its
+    ``colour_order``) gets its channels swapped, and the result is swapped back.
     """
     check_image(image, in_channels(model))
+    if colour_order not in ("rgb", "bgr"):
+        raise ValueError(f"colour_order must be 'rgb' or 'bgr', got {colour_order!r}")
+    swap = image.ndim == 3 and image.shape[2] == 3 and getattr(model, "colour_order", "rgb") != colour_order
+    if swap:
+        image = image[..., ::-1]
     if amp is not None and amp not in AMP_DTYPES:
         raise ValueError(f"amp must be None or one of {AMP_DTYPES}, got {amp!r}")
     if tile is not None:
@@ -146,7 +156,8 @@ def restore(
     finally:
         model.train(was_training)
     out = out[:, :height, :width]
-    return out.permute(1, 2, 0).numpy().reshape(image.shape).astype(image.dtype)
+    out = out.permute(1, 2, 0).numpy().reshape(image.shape).astype(image.dtype)
+    return np.ascontiguousarray(out[..., ::-1]) if swap else out
 
 
 def _restore_tiled(

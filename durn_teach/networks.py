@@ -162,6 +162,7 @@ class DuRN_S_P(nn.Module):
 
     size_multiple = 4
     min_size = 16  # the 7x7 convolutions reflection-pad by 3 at a quarter of the size
+    colour_order = "bgr"  # the release fed it OpenCV's BGR images; restore() converts RGB for it
 
     def __init__(self) -> None:
         super().__init__()
