@@ -20,16 +20,21 @@ from durn_teach.data.datasets import (
     PolyU,
     PolyUCrops,
     RainDrop,
+    RainDropExamples,
     RESIDEIndoor,
     Set12,
     Train400,
 )
 from durn_teach.data.loader import make_loader
+from durn_teach.data.photos import DegradedPhotos
+from durn_teach.data.rain import Rain100H, Rain100L, RainTrainH
 
 DATASETS = {
     "bsd-gray": BSDGray, "bsd68": BSD68, "set12": Set12, "train400": Train400,
     "polyu": PolyU, "polyu-crops": PolyUCrops, "gopro": GoPro, "car": CarDataset,
     "reside": RESIDEIndoor, "dcpdn": DCPDN, "raindrop": RainDrop, "did-mdn": DIDMDN, "ddn": DDN,
+    "rain100l": Rain100L, "rain100h": Rain100H, "raintrainh": RainTrainH, "photos": DegradedPhotos,
+    "raindrop-examples": RainDropExamples,
 }
 
 # The paper's tasks: the dataset each network trains on and those it is tested on.
@@ -61,6 +66,7 @@ def task_datasets(task: str) -> tuple[str, tuple[str, ...]]:
 
 __all__ = [
     "BSD68", "BUILTIN_NAMES", "DATASETS", "DCPDN", "DDN", "DIDMDN", "TASKS", "BSDGray", "BuiltinImages",
-    "CarDataset", "GoPro", "PairedDataset", "PolyU", "PolyUCrops", "RESIDEIndoor", "RainDrop", "Set12",
-    "Train400", "builtin_image", "get_dataset", "make_loader", "split_names", "task_datasets",
+    "CarDataset", "DegradedPhotos", "GoPro", "PairedDataset", "PolyU", "PolyUCrops", "RESIDEIndoor",
+    "Rain100H", "Rain100L", "RainDrop", "RainDropExamples", "RainTrainH", "Set12", "Train400",
+    "builtin_image", "get_dataset", "make_loader", "split_names", "task_datasets",
 ]

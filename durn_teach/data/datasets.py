@@ -322,6 +322,26 @@ class RainDrop(PairedDataset):
         return crop_to_multiple(rainy, 4), crop_to_multiple(clean, 4)
 
 
+class RainDropExamples(RainDrop):
+    """RainDrop pairs in one folder (``RainDrop_examples/{data/<n>_rain,gt/<n>_clean}.png``), every
+    pair found: the four training examples distributed with attentive-gan-derainnet, for instance.
+    Whole images cropped to multiples of 4, BGR as the release fed DuRN-S-P (``bgr=False``: RGB)."""
+
+    title, folder, key = "RainDrop examples", "RainDrop_examples", "raindrop-examples"
+    splits, train_splits = ("all",), ()
+
+    def __init__(self, root: str | os.PathLike | None = None, split: str = "all", bgr: bool = True,
+                 limit: int | None = None) -> None:
+        super().__init__(root, split, None, bgr, limit)
+
+    def build_items(self) -> list[Item]:
+        rainy = sorted((self.path / "data").glob("*_rain.png"), key=lambda p: int(p.name.split("_")[0]))
+        if not rainy:
+            raise FileNotFoundError(f"{self.title}: no <n>_rain.png files in {self.path / 'data'}")
+        return [Item(p.name.removesuffix("_rain.png"), self.path / "gt" / p.name.replace("_rain", "_clean"),
+                     (p,)) for p in rainy]
+
+
 class DCPDN(PairedDataset):
     """DCPDN data: h5 files with float ``haze`` and ``gt`` images in [0, 1]
     (``DCPDNData/{train512,TestA}/<n>.h5``). ``train``: random 256x256 crops; ``test``: TestA, whole."""

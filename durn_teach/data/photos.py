@@ -1,0 +1,109 @@
+"""Real clean photographs with a synthetic degradation of chapter 6: training and test pairs
+for the tasks whose real pairs are few or absent here (raindrops, motion blur, haze).
+
+The photographs are the published files of CBSD68, Kodak24 and the clean (``_mean``) PolyU
+crops; the degradation is drawn per sample from ``durn_teach.degrade``. Test pairs are the
+held-out photographs with a fixed-seed degradation, so every run scores the same images.
+Everything made here is synthetic data and is labelled so wherever it is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+from durn_teach import degrade
+from durn_teach.data.base import Item, PairedDataset, split_names
+from durn_teach.download import data_root
+from durn_teach.sampling import random_crop
+
+Degradation = Callable[[np.ndarray, np.random.Generator, bool], np.ndarray]
+REFERENCE_AREA = 768 * 512  # a Kodak photograph: the drop counts below are per such an area
+KODAK_TEST = tuple(f"kodim{k:02d}.png" for k in range(17, 25))  # held out from every training split
+
+
+def _raindrops(clean: np.ndarray, rng: np.random.Generator, train: bool) -> np.ndarray:
+    """Training: from a few small drops to a dense cover of large, defocused ones, as on a real
+    windscreen (a Poisson number, 10 to 200 per Kodak-sized area, of radius 4 px up to 12-45 px,
+    defocus blur 2-8 px); test: chapter 6's 30 drops of radius 5-15 px."""
+    if not train:
+        return degrade.raindrops(clean, 30, seed=rng)
+    area = clean.shape[0] * clean.shape[1] / REFERENCE_AREA
+    count = max(1, int(rng.poisson(rng.uniform(10, 200) * area)))
+    radius = (4.0, float(rng.uniform(12, 45)))
+    return degrade.raindrops(clean, count, radius=radius, blur=float(rng.uniform(2, 8)), seed=rng)
+
+
+DEGRADATIONS: dict[str, Degradation] = {"raindrops": _raindrops}
+
+
+class DegradedPhotos(PairedDataset):
+    """Clean photographs (``CBSD68/*.png``, ``Kodak24/*.png``, ``PolyU_cropped/*_mean.JPG``) with a
+    synthetic ``degradation`` (a key of ``DEGRADATIONS``).
+
+    ``train``: every photograph but the eight held-out Kodak ones (kodim17-24) and the PolyU crops
+    of the paper's ten test scenes, as random crops; ``test``: kodim17-24, whole, each with the
+    degradation drawn from a fixed seed. ``bgr=True`` returns channels in BGR order (the order
+    the release fed DuRN-S-P). Photograph sets that are absent are skipped; none at all is an error.
+    """
+
+    title, folder, key, splits, crop = "Degraded photographs", ".", "photos", ("train", "test"), 128
+
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        split: str = "train",
+        crop_size: int | None = None,
+        degradation: str = "raindrops",
+        bgr: bool = False,
+        limit: int | None = None,
+    ) -> None:
+        if degradation not in DEGRADATIONS:
+            raise ValueError(f"unknown degradation {degradation!r}; valid: {', '.join(DEGRADATIONS)}")
+        self.degradation, self.bgr = degradation, bgr
+        fetch = f"`durn-teach data fetch kodak24 --root {data_root(root)}`" + (
+            "" if split == "test" else " (and cbsd68, polyu)")
+        if split in self.splits and not data_root(root).is_dir():
+            raise FileNotFoundError(f"{self.title}: the data root {data_root(root)} does not exist; "
+                                    f"fetch the photographs with {fetch}")
+        super().__init__(root, split, crop_size, limit)
+        if not self.items:
+            expected = "Kodak24/kodim17-24.png" if split == "test" else \
+                "Kodak24/kodim*.png, CBSD68/*.png or PolyU_cropped/*_mean.JPG"
+            raise FileNotFoundError(
+                f"{self.title}: no photographs for split {split!r} under {self.root} (expected "
+                f"{expected}); fetch them with {fetch}"
+            )
+
+    def build_items(self) -> list[Item]:
+        kodak = sorted((self.root / "Kodak24").glob("kodim*.png"))
+        if self.split == "test":
+            return [Item(p.name, p) for p in kodak if p.name in KODAK_TEST]
+        polyu_test = {n.removesuffix("_mean.JPG") for n in split_names("RealNoiseHKPoly", "test")}
+        photos = [p for p in kodak if p.name not in KODAK_TEST]
+        photos += sorted((self.root / "CBSD68").glob("*.png"))
+        photos += [p for p in sorted((self.root / "PolyU_cropped").glob("*_mean.JPG"))
+                   if _polyu_scene(p.name) not in polyu_test]
+        return [Item(f"{p.parent.name}/{p.name}", p) for p in photos]
+
+    def pair(self, item: Item, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        clean = self.read(item.clean)
+        if self.train:
+            (clean,) = random_crop([clean], self.crop_size, rng)
+        else:  # the same degradation of this image in every run
+            rng = np.random.default_rng([20190601, self.items.index(item)])
+        degraded = DEGRADATIONS[self.degradation](np.ascontiguousarray(clean), rng, self.train)
+        degraded = np.asarray(degraded, dtype=np.float32)
+        if self.bgr:
+            return degraded[..., ::-1], clean[..., ::-1]
+        return degraded, clean
+
+
+def _polyu_scene(name: str) -> str:
+    from durn_teach.download import polyu_scene  # local: download imports data (as in PolyUCrops)
+
+    return polyu_scene(name)
+
+
