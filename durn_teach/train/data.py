@@ -17,14 +17,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, Subset
+from torch.utils.data import BatchSampler, ConcatDataset, DataLoader, Dataset, DistributedSampler, Subset
 
 from durn_teach.train.presets import Preset
 
 # Validation: a held-out photograph for the built-in data, the first test images for a dataset.
 VALIDATION_IMAGE = {1: "camera", 3: "coffee"}
 VALIDATION_SPLIT = {"polyu": "test1", "polyu-crops": "test", "raindrop": "test_a"}
-VALIDATION_DATA = {"train400": "set12"}  # a training set without a test split: validate elsewhere
+# a training set without a test split validates elsewhere; a "+" set on its first part
+VALIDATION_DATA = {"train400": "set12", "rain100l+raintrainh": "rain100l"}
 VALIDATION_IMAGES = 4
 
 
@@ -119,6 +120,11 @@ def _builtin_degradation(data: str) -> Callable[[np.ndarray, np.random.Generator
         "did-mdn": lambda clean, rng: degrade.rain_streaks(clean, seed=rng),
         "ddn": lambda clean, rng: degrade.rain_streaks(clean, seed=rng),
         "raindrop": lambda clean, rng: degrade.raindrops(clean, count=8, seed=rng),
+        "rain100l+raintrainh": lambda clean, rng: degrade.rain_streaks(clean, seed=rng),
+        "photos": lambda clean, rng: degrade.raindrops(clean, count=8, seed=rng),
+        "raindrop-examples": lambda clean, rng: degrade.raindrops(clean, count=8, seed=rng),
+        "rain100l": lambda clean, rng: degrade.rain_streaks(clean, seed=rng),
+        "rain100h": lambda clean, rng: degrade.rain_streaks(clean, density=0.01, seed=rng),
     }
     if data not in stand_ins:
         raise ValueError(f"unknown dataset {data!r}; the datasets are: {', '.join(stand_ins)}")
@@ -177,7 +183,10 @@ class _CentreCrop(Dataset):
 
 
 def paper_data(preset: Preset, root: str | Path | None, split: str = "train", **extra: Any) -> Dataset:
-    """The preset's dataset from ``durn_teach.data`` (raises FileNotFoundError when absent)."""
+    """The preset's dataset from ``durn_teach.data`` (raises FileNotFoundError when absent).
+
+    ``data="a+b"`` trains on datasets ``a`` and ``b`` together (their training splits).
+    """
     from durn_teach.data import get_dataset
 
     options: dict[str, Any] = {**preset.data_options, **extra}
@@ -185,7 +194,23 @@ def paper_data(preset: Preset, root: str | Path | None, split: str = "train", **
         options["crop_size"] = preset.crop
     if preset.data == "gopro":
         options["resize_to"] = preset.resize
+    if "+" in preset.data:
+        parts = preset.data.split("+")
+        return ConcatDataset([get_dataset(part, root=root, split=split, **options) for part in parts])
     return get_dataset(preset.data, root=root, split=split, **options)
+
+
+class _Repeated(Dataset):
+    """A dataset seen ``size`` times an epoch, cycling through it (each time with new random crops)."""
+
+    def __init__(self, dataset: Dataset, size: int) -> None:
+        self.dataset, self.size = dataset, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[index % len(self.dataset)]
 
 
 def training_data(preset: Preset, channels: int, root: str | Path | None = None, seed: int = 0
@@ -196,7 +221,7 @@ def training_data(preset: Preset, channels: int, root: str | Path | None = None,
     quick run on the real dataset trains on ``epoch_size`` images drawn once with ``seed``.
     """
     try:
-        train = paper_data(preset, root)
+        train = dataset = paper_data(preset, root)
     except FileNotFoundError as error:
         if not preset.quick:
             raise FileNotFoundError(
@@ -208,9 +233,11 @@ def training_data(preset: Preset, channels: int, root: str | Path | None = None,
     if preset.epoch_size is not None and preset.epoch_size < len(train):
         chosen = np.random.default_rng(seed).choice(len(train), preset.epoch_size, replace=False)
         train = Subset(train, sorted(chosen.tolist()))
+    elif preset.epoch_size is not None and preset.epoch_size > len(train):
+        train = _Repeated(train, preset.epoch_size)
     options = {"limit": VALIDATION_IMAGES}
     if preset.sigmas:
         options["sigma"] = 50
     val_preset = preset.replace(data=VALIDATION_DATA.get(preset.data, preset.data))
     val = paper_data(val_preset, root, VALIDATION_SPLIT.get(preset.data, "test"), **options)
-    return train, val, f"{preset.data} ({len(train)} training images)"
+    return train, val, f"{preset.data} ({len(dataset)} training images, {len(train)} crops an epoch)"
