@@ -109,3 +109,13 @@ def dehaze_dark_channel(
     t = np.clip(guided_filter(image.mean(axis=2), rough, radius), 0.0, 1.0)
     dehazed = (image - airlight) / np.maximum(t, t0)[..., None] + airlight
     return np.clip(dehazed, 0.0, 1.0), t, airlight
+
+
+def opening(image: np.ndarray, width: int = 5) -> np.ndarray:
+    """Grey opening with a horizontal segment: removes thin, bright, near-vertical structures."""
+    return ndimage.grey_opening(image, size=(1, width, 1))
+
+
+def median(image: np.ndarray, size: int = 5) -> np.ndarray:
+    """A median filter over a size x size window, per channel."""
+    return ndimage.median_filter(image, size=(size, size, 1))

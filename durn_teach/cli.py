@@ -23,7 +23,9 @@ EXAMPLES = {
     "compare": """examples:
   durn-teach compare --weights gaussian-gray --data-root ~/data --limit 2      # a quick check
   durn-teach compare --weights gaussian-gray --data-root ~/data --json bsd68.json
-  durn-teach compare --weights gaussian-gray --data-root ~/data --record      # the shipped numbers""",
+  durn-teach compare --weights gaussian-gray --data-root ~/data --record      # the shipped numbers
+  durn-teach compare rain100l --weights rain-streak --data-root ~/data      # rain streaks, Y of YCrCb
+  durn-teach compare raindrop-real --weights raindrop --data-root ~/data    # four real RainDrop pairs""",
     "pretrained": """examples:
   durn-teach pretrained                                        # name, network, steps, test-set numbers
   durn-teach pretrained export runs/gaussian-gray-train400 gaussian-gray
@@ -116,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     from durn_teach.pretrained import add_pretrained_arguments
 
     compare = _subparser(commands, "compare", "score a network against the noisy input, non-local means and "
-                         "BM3D on the same noisy test images (BSD68 at sigma 30, 50, 70 by default)")
+                         "BM3D on the same noisy test images (BSD68 at sigma 30, 50, 70 by default), or, "
+                         "for rain, against the rainy input and chapter 8's method tuned on training data")
     add_compare_arguments(compare)
     add_pretrained_arguments(_subparser(commands, "pretrained", "list the shipped checkpoints, or export a "
                                         "run's weights into them"))
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(args)
     else:
-        from durn_teach.compare import main as compare_main
+        from durn_teach.compare_tasks import main as compare_main
         from durn_teach.models import CheckpointError
         from durn_teach.pretrained import main as pretrained_main
         from durn_teach.train import NonFiniteLoss, ResumeError

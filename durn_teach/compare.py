@@ -146,7 +146,9 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-SCORED_ON = {"DuRN-P": "bsd68", "DuRN-P-no-norm": "polyu-crops"}  # the shipped checkpoints' test sets
+# the shipped checkpoints' test sets
+SCORED_ON = {"DuRN-P": "bsd68", "DuRN-P-no-norm": "polyu-crops", "DuRN-S": "rain100l",
+             "DuRN-S-P": "raindrop-real"}
 
 
 def comparable_protocols() -> list[str]:
@@ -156,8 +158,11 @@ def comparable_protocols() -> list[str]:
 
 
 def level_label(key: str) -> str:
-    """How a results key reads: ``sigma 50`` for a Gaussian level, ``real noise`` for ``REAL``."""
-    return "real noise" if key == REAL else f"sigma {key}"
+    """How a results key reads: ``sigma 50`` for a Gaussian level, ``real noise`` for ``REAL``,
+    other keys (``synthetic`` of the restoration tasks) as they are."""
+    if key == REAL:
+        return "real noise"
+    return f"sigma {key}" if key.replace(".", "", 1).isdigit() else key
 
 
 def _score_per_image(method: str, items: list[tuple], spec: Protocol, progress: bool) -> dict[str, Any]:
@@ -302,16 +307,18 @@ def format_comparison(result: dict[str, Any]) -> str:
 def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``durn-teach compare`` options."""
     parser.add_argument("protocol", nargs="?", default="bsd68", metavar="PROTOCOL",
-                        help="a gray Gaussian protocol: bsd68 (default), set12, bsd-gray; or real noise: "
-                        "polyu-crops, polyu")
+                        help="a gray Gaussian protocol: bsd68 (default), set12, bsd-gray; real noise: "
+                        "polyu-crops, polyu; rain streaks: rain100l, rain100h; raindrops: raindrop-real, "
+                        "raindrop-synthetic")
     parser.add_argument("--weights", required=True,
                         help="a shipped checkpoint's name (durn-teach pretrained) or a checkpoint file")
     parser.add_argument("--model",
                         help="the network (default: the shipped checkpoint's, else the protocol's)")
     parser.add_argument("--sigmas", type=float, nargs="+",
                         help="noise levels of a Gaussian protocol (default 30 50 70, the paper's)")
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS,
-                        help="what to score (default: all)")
+    parser.add_argument("--methods", nargs="+", choices=(*METHODS, "degraded", "classical"),
+                        help="what to score (default: all of the protocol's: noisy nlm bm3d network for "
+                        "noise, degraded classical network for the other tasks)")
     parser.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
     parser.add_argument("--limit", type=int, help="only the first N test images (a quick check)")
     parser.add_argument("--json", help="write the result, with every image's row, to this JSON file")
@@ -324,11 +331,21 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    """Run ``durn-teach compare``."""
+    """Run ``durn-teach compare`` on a noise protocol."""
+    shipped = check_weights(args)
+    methods = check_methods(args, METHODS)
+    gaussian = args.protocol in PROTOCOLS and bool(PROTOCOLS[args.protocol].sigmas)
+    sigmas = args.sigmas or ([30.0, 50.0, 70.0] if gaussian else None)
+    name = network_name(args, shipped)
+    model, network = load_network(args, name, shipped) if "network" in methods else (None, None)
+    result = compare(model, args.protocol, sigmas, methods=methods, root=args.data_root,
+                     limit=args.limit, network=network, tile=args.tile, progress=not args.no_progress)
+    write_result(args, result)
+
+
+def check_weights(args: argparse.Namespace) -> bool:
+    """Whether ``--weights`` names a shipped checkpoint; refuses ``--record`` where it cannot hold."""
     from durn_teach import pretrained
-    from durn_teach.download import sha256_of
-    from durn_teach.models import load_pretrained
-    from durn_teach.train import pick_device
 
     shipped = not Path(args.weights).is_file() and args.weights in pretrained.list_pretrained()
     if args.record and not shipped:
@@ -336,21 +353,49 @@ def main(args: argparse.Namespace) -> None:
                          f"({', '.join(pretrained.list_pretrained()) or 'none'}), not {args.weights!r}")
     if args.record and args.limit is not None:
         raise ValueError("--record stores numbers of the whole test set: leave --limit out")
-    gaussian = args.protocol in PROTOCOLS and bool(PROTOCOLS[args.protocol].sigmas)
-    sigmas = args.sigmas or ([30.0, 50.0, 70.0] if gaussian else None)
-    name = args.model
-    if name is None:
-        name = pretrained.entry(args.weights)["network"] if shipped else \
-            PROTOCOLS[args.protocol].network if args.protocol in PROTOCOLS else "DuRN-P"
-    model, network = None, None
-    if "network" in args.methods:
-        device = pick_device(args.device)
-        model = load_pretrained(name, args.weights, map_location=device)
-        path = pretrained.weights_path(args.weights, name) if shipped else Path(args.weights)
-        network = {"label": f"{name} ({args.weights})", "name": name, "weights": args.weights,
-                   "shipped": shipped, "sha256": sha256_of(path)}
-    result = compare(model, args.protocol, sigmas, methods=args.methods, root=args.data_root,
-                     limit=args.limit, network=network, tile=args.tile, progress=not args.no_progress)
+    return shipped
+
+
+def check_methods(args: argparse.Namespace, valid: Sequence[str]) -> tuple[str, ...]:
+    """``--methods`` (default: all of ``valid``), refusing those the protocol does not have."""
+    methods = tuple(args.methods or valid)
+    wrong = [method for method in methods if method not in valid]
+    if wrong:
+        raise ValueError(f"the protocol {args.protocol!r} has no method {', '.join(wrong)}; "
+                         f"its methods: {', '.join(valid)}")
+    return methods
+
+
+def network_name(args: argparse.Namespace, shipped: bool) -> str:
+    """``--model``, else the shipped checkpoint's network, else the protocol's."""
+    from durn_teach import pretrained
+
+    if args.model is not None:
+        return args.model
+    if shipped:
+        return pretrained.entry(args.weights)["network"]
+    return PROTOCOLS[args.protocol].network if args.protocol in PROTOCOLS else "DuRN-P"
+
+
+def load_network(args: argparse.Namespace, name: str, shipped: bool) -> tuple[nn.Module, dict[str, Any]]:
+    """The network of ``--weights`` on ``--device``, and what the JSON says of it (name, weights, hash)."""
+    from durn_teach import pretrained
+    from durn_teach.download import sha256_of
+    from durn_teach.models import load_pretrained
+    from durn_teach.train import pick_device
+
+    device = pick_device(args.device)
+    model = load_pretrained(name, args.weights, map_location=device)
+    path = pretrained.weights_path(args.weights, name) if shipped else Path(args.weights)
+    network = {"label": f"{name} ({args.weights})", "name": name, "weights": args.weights,
+               "shipped": shipped, "sha256": sha256_of(path)}
+    return model, network
+
+
+def write_result(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """Print a comparison, write its JSON (``--json``) and record it in the registry (``--record``)."""
+    from durn_teach import pretrained
+
     print(format_comparison(result))
     print(f"{result['seconds']:.0f} s in all")
     target = args.json

@@ -70,6 +70,17 @@ PROTOCOLS: dict[str, Protocol] = {
                  bgr=True, note="cropped to multiples of 4; the network sees BGR"),
         Protocol("raindrop-b", "raindrops", "DuRN-S-P", "raindrop", "test_b", "y", {None: (25.32, 0.8174)},
                  bgr=True, note="cropped to multiples of 4; the network sees BGR"),
+        Protocol("raindrop-real", "raindrops", "DuRN-S-P", "raindrop-examples", "all", "y", {}, bgr=True,
+                 note="four real RainDrop pairs (examples of its training split) cropped to multiples "
+                 "of 4; the network sees BGR (not in the paper's tables)"),
+        Protocol("raindrop-synthetic", "raindrops", "DuRN-S-P", "photos", "test", "y", {}, bgr=True,
+                 options={"degradation": "raindrops"},
+                 note="kodim17-24 with chapter 6's 30 synthetic drops of a fixed seed (synthetic data)"),
+        Protocol("rain100l", "rain streaks", "DuRN-S", "rain100l", "test", "y", {},
+                 note="the 20 Rain100L pairs held out, by background, from the course's training side "
+                 "(not in the paper's tables)"),
+        Protocol("rain100h", "rain streaks", "DuRN-S", "rain100h", "test", "y", {},
+                 note="Rain100H, heavy rain: the pairs present (not in the paper's tables)"),
         Protocol("did-mdn", "rain streaks", "DuRN-S", "did-mdn", "test", "y", {None: (33.21, 0.9251)}),
         Protocol("ddn", "rain streaks", "DuRN-S", "ddn", "test", "y", {None: (31.30, 0.9194)},
                  note="all 14 rainy versions; the release's random split"),
@@ -192,7 +203,7 @@ def evaluate(
         degraded, clean, name = dataset[index][:3]
         image = as_image(degraded)
         if isinstance(model, nn.Module):
-            restored = restore(model, image, **options)
+            restored = restore(model, image, colour_order="bgr" if protocol.bgr else "rgb", **options)
         else:
             restored = np.asarray(model(image), dtype=np.float32)
         clean_image = as_image(clean)

@@ -1,0 +1,198 @@
+"""A network against the classical method of chapter 8 on the restoration tasks, in one run.
+
+``durn-teach compare rain100l --weights rain-streak`` (and the raindrop protocols) scores the
+degraded input, chapter 8's classical method for the task and the network on the same test
+images with the paper's metric (Liu et al., CVPR 2019, Sec. 5: Y of YCrCb for rain). The
+classical method's parameter is chosen on training data only, never on the test set: every
+value of its grid is scored on pairs drawn with fixed seeds from the data the network trained
+on, and the best mean PSNR wins; the grid, each value's score and the choice go into the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from durn_teach.baselines import median, opening
+from durn_teach.compare import (
+    check_methods,
+    check_weights,
+    load_network,
+    machine,
+    network_name,
+    versions,
+    write_result,
+)
+from durn_teach.compare import main as compare_noise
+from durn_teach.evaluate import PROTOCOLS, as_image, evaluate, get_protocol, test_set
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A classical method of chapter 8 with one parameter, and the training pairs that choose it."""
+
+    key: str
+    label: str
+    parameter: str
+    grid: tuple[int, ...]
+    run: Callable[..., np.ndarray]
+    how: str
+    choose_on: tuple[tuple[str, dict[str, Any]], ...]  # (dataset, options) of the training split
+    choose_count: int = 24
+    choose_crop: int = 256
+
+
+RAIN_TRAINING = (("rain100l", {}), ("raintrainh", {}))
+DROP_TRAINING = (("photos", {"degradation": "raindrops"}),)
+BASELINES = {
+    "rain streaks": Baseline(
+        "opening", "opening (chapter 8)", "width", (3, 5, 7, 9), lambda image, width: opening(image, width),
+        "grey opening with a horizontal segment (scipy.ndimage.grey_opening), per channel", RAIN_TRAINING),
+    "raindrops": Baseline(
+        "median", "median filter (chapter 8)", "size", (3, 5, 7, 9), lambda image, size: median(image, size),
+        "median filter over a size x size window (scipy.ndimage.median_filter), per channel", DROP_TRAINING),
+}
+DEGRADED_LABEL = {"rain streaks": "rainy input", "raindrops": "rainy input"}
+METHODS = ("degraded", "classical", "network")
+
+
+def task_protocols() -> list[str]:
+    """The protocols this comparison takes: those of a task with a classical method here."""
+    return [name for name, protocol in PROTOCOLS.items() if protocol.task in BASELINES]
+
+
+def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None = None
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The training pairs that choose the parameter: ``choose_count`` crops (``crop``, default the
+    baseline's ``choose_crop``) drawn with fixed seeds."""
+    from durn_teach.data import get_dataset
+
+    crop = crop or baseline.choose_crop
+    sets = [get_dataset(name, root=root, split="train", crop_size=crop, **options)
+            for name, options in baseline.choose_on]
+    pairs = []
+    for index in range(baseline.choose_count):
+        data = sets[index % len(sets)]
+        degraded, clean = data[(index // len(sets) % len(data), 20190601 + index)][:2]
+        pairs.append((as_image(degraded), as_image(clean)))
+    return pairs
+
+
+def choose_parameter(baseline: Baseline, pairs: list[tuple[np.ndarray, np.ndarray]], space: str
+                     ) -> tuple[int, dict[str, float]]:
+    """The grid value with the best mean PSNR on ``pairs`` (training data), and every value's score."""
+    from durn_teach.metrics import paper_psnr_ssim
+
+    scores = {}
+    for value in baseline.grid:
+        psnrs = [paper_psnr_ssim(baseline.run(degraded, value), clean, space)[0] for degraded, clean in pairs]
+        scores[str(value)] = round(float(np.mean(psnrs)), 4)
+    best = max(baseline.grid, key=lambda value: scores[str(value)])
+    return best, scores
+
+
+def compare_task(
+    model: nn.Module | None,
+    protocol: str,
+    *,
+    methods: tuple[str, ...] = METHODS,
+    root: str | Path | None = None,
+    limit: int | None = None,
+    network: dict[str, Any] | None = None,
+    tile: int | None = None,
+    choice_crop: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Score the degraded input, the task's classical method and the network on ``protocol``.
+
+    ``choice_crop``: the side of the training crops that choose the classical method's parameter
+    (default 256).
+    Returns the JSON-ready dict of ``durn_teach.compare.compare`` (``results[level][method]``
+    with mean ``psnr``, ``ssim``, ``seconds`` and ``rows``), one level: ``"real"`` for real
+    pairs, ``"synthetic"`` for a synthetic test set; ``methods`` records the classical
+    method's grid, the training pairs that chose it, each value's score and the choice.
+    """
+    if protocol not in task_protocols():
+        raise ValueError(f"unknown protocol {protocol!r} for a restoration task; valid: "
+                         f"{', '.join(task_protocols())}")
+    unknown = [method for method in methods if method not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"unknown methods {unknown}; the methods are: {', '.join(METHODS)}")
+    if "network" in methods and model is None:
+        raise ValueError("the method 'network' needs a model")
+    spec = get_protocol(protocol)
+    baseline = BASELINES[spec.task]
+    started, clock = datetime.datetime.now(datetime.UTC), time.perf_counter()
+    data = test_set(spec, root, None, limit)
+    count = len(data) if limit is None else min(limit, len(data))
+    items = [data[index] for index in range(count)]
+    level = "synthetic" if spec.dataset == "photos" else "real pairs"
+    described: dict[str, Any] = {}
+    results: dict[str, Any] = {}
+    for method in methods:
+        tick = time.perf_counter()
+        if method == "degraded":
+            restorer: Any = lambda image: image  # noqa: E731
+            described[method] = {"label": DEGRADED_LABEL[spec.task], "how": "the degraded input itself"}
+        elif method == "classical":
+            pairs = choice_pairs(baseline, root, choice_crop)
+            best, scores = choose_parameter(baseline, pairs, spec.space)
+            restorer = lambda image, best=best: baseline.run(image, best)  # noqa: E731
+            training = " and ".join(name for name, _ in baseline.choose_on)
+            side = choice_crop or baseline.choose_crop
+            crop = f"{side}x{side}"
+            described[method] = {
+                "label": f"{baseline.label}, {baseline.parameter} {best}", "key": baseline.key,
+                "how": baseline.how, "parameter": baseline.parameter, "grid": list(baseline.grid),
+                "chosen": best, "chosen_on": f"{len(pairs)} training pairs of {training} ({crop} crops "
+                "drawn with fixed seeds), never the test set",
+                "training_psnr": scores}
+        else:
+            restorer = model
+            described[method] = {"label": (network or {}).get("label", "network"), **(network or {})}
+        scored = evaluate(restorer, spec, dataset=items, tile=tile if method == "network" else None,
+                          progress=progress)
+        results[method] = {"psnr": scored["psnr"], "ssim": scored["ssim"],
+                           "seconds": round(time.perf_counter() - tick, 2), "rows": scored["rows"]}
+    title = getattr(data, "title", protocol)
+    return {
+        "kind": "durn-teach comparison",
+        "protocol": protocol,
+        "task": spec.task,
+        "test_set": title,
+        "note": spec.note,
+        "images": len(items),
+        "limit": limit,
+        "sigmas": [],
+        "metric": f"durn_teach.metrics.paper_psnr_ssim, {spec.space}: clipped to [0, 1], x255, "
+                  f"truncated to 8 bits, scikit-image PSNR (data range 255) and SSIM",
+        "colour_order": "bgr" if spec.bgr else "rgb",
+        "methods": described,
+        "results": {level: results},
+        "date": started.isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - clock, 1),
+        "machine": machine(str(next(model.parameters()).device) if model is not None else "cpu"),
+        "versions": versions(),
+    }
+
+
+def main(args: argparse.Namespace) -> None:
+    """Run ``durn-teach compare``: a restoration task's protocol here, a noise protocol in ``compare``."""
+    if args.protocol not in task_protocols():
+        compare_noise(args)
+        return
+    shipped = check_weights(args)
+    methods = check_methods(args, METHODS)
+    name = network_name(args, shipped)
+    model, network = load_network(args, name, shipped) if "network" in methods else (None, None)
+    result = compare_task(model, args.protocol, methods=methods, root=args.data_root, limit=args.limit,
+                          network=network, tile=args.tile, progress=not args.no_progress)
+    write_result(args, result)
