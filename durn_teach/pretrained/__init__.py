@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,12 @@ from durn_teach.models import CheckpointError
 FOLDER = Path(__file__).resolve().parent  # the shipped checkpoints (package data)
 REGISTRY = "registry.json"
 FORMAT = "durn-teach-pretrained/1"
+# Weights files above this size stay out of the wheel: they live in the repository's top-level
+# weights/ folder, and an installed package downloads them once from WEIGHTS_URL into its cache.
+LARGE_BYTES = 8 * 2**20
+WEIGHTS = FOLDER.parents[1] / "weights"
+WEIGHTS_URL = "https://github.com/durn-teach/durn-teach/raw/main/weights/"
+CACHE_ENV = "DURN_WEIGHTS_CACHE"
 
 
 class ChecksumError(CheckpointError):
@@ -72,11 +79,49 @@ def entry(name: str, folder: str | Path | None = None) -> dict[str, Any]:
     return entries[name]
 
 
-def weights_path(name: str, network: str | None = None, folder: str | Path | None = None) -> Path:
+def cache_folder() -> Path:
+    """Where downloaded weights are kept: ``$DURN_WEIGHTS_CACHE``, else durn-teach/weights in the
+    user's cache folder."""
+    import pooch
+
+    return Path(os.environ.get(CACHE_ENV) or pooch.os_cache("durn-teach") / "weights")
+
+
+def _weights_folder(folder: str | Path | None) -> Path:
+    """The folder of the large weights files beside a registry: the checkout's weights/ for the package's."""
+    return WEIGHTS if folder is None else Path(folder) / "weights"
+
+
+def _external_file(name: str, record: dict[str, Any], folder: str | Path | None, progress: bool) -> Path:
+    """A large weights file: from the checkout's weights/ folder, the cache, or downloaded into the cache."""
+    from durn_teach.download import ChecksumError as DownloadChecksumError
+    from durn_teach.download import DownloadError, download
+
+    for candidate in (_weights_folder(folder) / record["file"], cache_folder() / record["file"]):
+        if candidate.is_file():
+            return candidate
+    target = cache_folder() / record["file"]
+    print(f"downloading the weights of {name!r} ({record['bytes'] / 2**20:.0f} MB) into {target.parent}")
+    try:
+        return download(record["url"], target, sha256=record["sha256"], progress=progress)
+    except DownloadChecksumError as error:
+        raise ChecksumError(f"the weights of {name!r} downloaded from {record['url']} are damaged: {error}") \
+            from None
+    except (DownloadError, OSError) as error:
+        raise FileNotFoundError(
+            f"the weights of {name!r} are not here and could not be downloaded ({error}); download "
+            f"{record['url']} by hand into {target.parent} (or set ${CACHE_ENV} to its folder)"
+        ) from None
+
+
+def weights_path(name: str, network: str | None = None, folder: str | Path | None = None,
+                 progress: bool = True) -> Path:
     """The weights file of a shipped checkpoint, after checking its network and its SHA-256.
 
-    ``network`` (if given) must be the entry's network. A file whose hash differs from the
-    registry's raises :class:`ChecksumError` with both hashes.
+    ``network`` (if given) must be the entry's network. Small files ship in the package; large
+    ones (an entry with a ``url``) are read from the checkout's ``weights/`` folder or the
+    cache (:func:`cache_folder`), else downloaded once into the cache. A file whose hash
+    differs from the registry's raises :class:`ChecksumError` with both hashes.
     """
     record = entry(name, folder)
     if network is not None and network != record["network"]:
@@ -84,7 +129,10 @@ def weights_path(name: str, network: str | None = None, folder: str | Path | Non
             f"the shipped checkpoint {name!r} holds {record['network']} weights, not {network}: "
             f"load it with load_pretrained({record['network']!r}, {name!r})"
         )
-    path = _folder(folder) / record["file"]
+    if record.get("url"):
+        path = _external_file(name, record, folder, progress)
+    else:
+        path = _folder(folder) / record["file"]
     if not path.is_file():
         raise FileNotFoundError(
             f"the shipped checkpoint {name!r} has no weights file at {path}; reinstall durn-teach "
@@ -258,7 +306,13 @@ def export_weights(
         records = [record for record in before if record["stage"] <= len(earlier)] + [
             {**record, "step": record["step"] + steps, "epoch": record["epoch"] + epoch, "stage": len(stages)}
             for record in records]
-    temporary.replace(weights)
+    url = None
+    if temporary.stat().st_size > LARGE_BYTES:  # out of the wheel: the checkout's weights/ folder
+        weights = _weights_folder(None if folder == FOLDER else folder) / f"{name}.pt"
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        url = WEIGHTS_URL + weights.name
+        (folder / f"{name}.pt").unlink(missing_ok=True)  # an earlier, smaller export: stale now
+    shutil.move(temporary, weights)
     log = folder / f"{name}.log.jsonl"
     log.write_text("".join(json.dumps(record) + "\n" for record in records))
     entry = {
@@ -282,6 +336,8 @@ def export_weights(
         "log": log.name,
         "evaluations": {},
     }
+    if url is not None:
+        entry["url"] = url
     if earlier:
         entry["stages"] = stages
     entries[name] = entry

@@ -1,0 +1,170 @@
+"""The restoration tasks' shared machinery: colour order, large weights out of the wheel (downloaded
+once, hash checked), the comparison with chapter 8's method tuned on training data, the presets."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from durn_teach import build_model, degrade, pretrained, restore
+from durn_teach.cli import main
+from durn_teach.compare_tasks import BASELINES, choose_parameter, compare_task, task_protocols
+from durn_teach.data import split_names
+from durn_teach.train import fit, get_preset
+from tests.test_download import Server
+
+
+def test_restore_gives_durn_s_p_bgr_and_returns_rgb():
+    torch.manual_seed(0)
+    model = build_model("DuRN-S-P").eval()
+    rgb = np.random.default_rng(0).random((32, 40, 3), dtype=np.float32)
+    with torch.no_grad():
+        bgr_in = torch.from_numpy(np.ascontiguousarray(rgb[..., ::-1])).permute(2, 0, 1)[None]
+        expected = model(bgr_in)[0].permute(1, 2, 0).numpy()[..., ::-1]
+    assert model.colour_order == "bgr"
+    np.testing.assert_allclose(restore(model, rgb, optimize=False), expected, atol=1e-5)
+    from_bgr = restore(model, np.ascontiguousarray(rgb[..., ::-1]), optimize=False, colour_order="bgr")
+    np.testing.assert_allclose(from_bgr[..., ::-1], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="colour_order must be 'rgb' or 'bgr'"):
+        restore(model, rgb, colour_order="RGB")
+
+
+def test_networks_that_take_rgb_are_not_swapped():
+    model = build_model("DuRN-S").eval()
+    image = np.random.default_rng(1).random((24, 24, 3), dtype=np.float32)
+    swapped = restore(model, np.ascontiguousarray(image[..., ::-1]), optimize=False, colour_order="bgr")
+    np.testing.assert_allclose(swapped[..., ::-1], restore(model, image, optimize=False), atol=1e-6)
+
+
+@pytest.fixture
+def server():
+    httpd = Server()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def large_export(tmp_path, monkeypatch, server, one_thread):
+    """A one-step run exported as if its weights were large: into folder/weights/, with a URL."""
+    run = tmp_path / "run"
+    fit(get_preset("gaussian-gray", quick=True), run, device="cpu", max_steps=1, progress=False)
+    (run / "model.pt").unlink(missing_ok=True)
+    monkeypatch.setattr(pretrained, "LARGE_BYTES", 0)
+    monkeypatch.setattr(pretrained, "WEIGHTS_URL", f"{server.url}/weights/")
+    monkeypatch.setenv(pretrained.CACHE_ENV, str(tmp_path / "cache"))
+    folder = tmp_path / "shipped"
+    entry = pretrained.export_weights(run, "tiny", folder)
+    return folder, entry
+
+
+def test_large_weights_stay_out_of_the_package_folder_and_are_found_in_weights(large_export):
+    folder, entry = large_export
+    assert entry["url"].endswith("/weights/tiny.pt")
+    assert not (folder / "tiny.pt").exists()
+    assert pretrained.weights_path("tiny", folder=folder) == folder / "weights" / "tiny.pt"
+
+
+def test_large_weights_are_downloaded_once_into_the_cache_with_their_hash_checked(large_export, server,
+                                                                                  tmp_path):
+    folder, entry = large_export
+    payload = (folder / "weights" / "tiny.pt").read_bytes()
+    (folder / "weights" / "tiny.pt").unlink()  # an installed package: no checkout beside it
+    server.files["/weights/tiny.pt"] = payload
+    path = pretrained.weights_path("tiny", folder=folder, progress=False)
+    assert path == tmp_path / "cache" / "tiny.pt" and path.read_bytes() == payload
+    assert pretrained.weights_path("tiny", folder=folder, progress=False) == path
+    assert len([r for r in server.requests if r[0] == "/weights/tiny.pt"]) == 1, "downloaded once"
+
+
+def test_damaged_or_unreachable_downloads_are_refused_clearly(large_export, server, tmp_path):
+    folder, entry = large_export
+    payload = (folder / "weights" / "tiny.pt").read_bytes()
+    (folder / "weights" / "tiny.pt").unlink()
+    server.files["/weights/tiny.pt"] = payload[:-1] + bytes([payload[-1] ^ 1])
+    with pytest.raises(pretrained.ChecksumError, match="damaged"):
+        pretrained.weights_path("tiny", folder=folder, progress=False)
+    assert not (tmp_path / "cache" / "tiny.pt").exists(), "a damaged download is never used"
+    server.files.clear()
+    with pytest.raises(FileNotFoundError, match="download .*tiny.pt by hand"):
+        pretrained.weights_path("tiny", folder=folder, progress=False)
+
+
+def _pair(root: Path, rainy: str, clean: str, seed: int, size=(24, 32)) -> None:
+    rng = np.random.default_rng(seed)
+    image = rng.random((*size, 3)).astype(np.float32) * 0.6
+    rained = degrade.rain_streaks(image, density=0.02, length=6, seed=seed)
+    for name, array in ((rainy, rained), (clean, image)):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((array * 255).round().astype(np.uint8)).save(root / name)
+
+
+@pytest.fixture(scope="module")
+def rain_root(tmp_path_factory):
+    """Tiny Rain100L (every split name) and RainTrainH folders in their distributed layouts."""
+    root = tmp_path_factory.mktemp("rain")
+    names = split_names("Rain100L", "train") + split_names("Rain100L", "test")
+    for k, name in enumerate(names):
+        _pair(root / "Rain100L", f"input/{name}", f"target/{name}", k)
+    for k in range(1, 3):
+        _pair(root / "RainTrainH", f"rain-{k}.png", f"norain-{k}.png", 100 + k)
+    return root
+
+
+def test_the_classical_parameter_is_chosen_on_training_pairs_never_the_test_set(rain_root):
+    result = compare_task(None, "rain100l", methods=("degraded", "classical"), root=rain_root,
+                          choice_crop=16, progress=False)
+    classical = result["methods"]["classical"]
+    assert classical["grid"] == [3, 5, 7, 9] and classical["chosen"] in classical["grid"]
+    assert "never the test set" in classical["chosen_on"] and "rain100l and raintrainh" in classical["chosen_on"]
+    scores = classical["training_psnr"]
+    assert classical["chosen"] == max(classical["grid"], key=lambda v: scores[str(v)])
+    rows = result["results"]["real pairs"]["degraded"]["rows"]
+    assert [row["name"] for row in rows] == split_names("Rain100L", "test")
+
+
+def test_choose_parameter_picks_the_best_mean_psnr():
+    clean = np.full((16, 16, 3), 0.2, np.float32)
+    streak = clean.copy()
+    streak[:, 8] = 1.0  # a one-pixel vertical streak: any opening removes it
+    best, scores = choose_parameter(BASELINES["rain streaks"], [(streak, clean)], "y")
+    assert set(scores) == {"3", "5", "7", "9"} and scores[str(best)] == max(scores.values())
+
+
+def test_the_compare_command_scores_a_network_on_a_rain_protocol(rain_root, tmp_path, capsys, one_thread):
+    torch.manual_seed(0)
+    weights = tmp_path / "durn_s.pt"
+    torch.save(build_model("DuRN-S").state_dict(), weights)
+    out = tmp_path / "rain.json"
+    main(["compare", "rain100l", "--weights", str(weights), "--data-root", str(rain_root), "--limit", "2",
+          "--methods", "degraded", "network", "--json", str(out), "--no-progress"])
+    result = json.loads(out.read_text())
+    assert list(result["methods"]) == ["degraded", "network"]
+    assert result["methods"]["network"]["name"] == "DuRN-S" and result["images"] == 2
+    assert "rainy input" in capsys.readouterr().out
+
+
+def test_rain_protocols_refuse_noise_methods_and_noise_protocols_rain_methods(rain_root, capsys):
+    assert main(["compare", "rain100l", "--weights", "x", "--methods", "bm3d", "--data-root", str(rain_root)]) == 2
+    assert "has no method bm3d" in capsys.readouterr().err
+    assert {"rain100l", "rain100h", "raindrop-real", "raindrop-synthetic"} <= set(task_protocols())
+
+
+@pytest.mark.parametrize("name", ["rain-streak-rain100l", "raindrop-photos"])
+def test_the_cpu_presets_say_what_they_change_and_run_quick_on_built_in_images(name, tmp_path, one_thread):
+    preset = get_preset(name)
+    doc = get_preset.__globals__["PRESETS"][name].__doc__
+    assert "changed:" in doc and "Derived from" in doc
+    assert preset.schedule == "cosine" and preset.epoch_size is not None
+    result = fit(get_preset(name, quick=True), tmp_path / "run", device="cpu", max_steps=1, progress=False)
+    assert result.step == 1
+    settings = json.loads((tmp_path / "run" / "preset.json").read_text())
+    assert "synthetic" in settings["data_used"]
