@@ -1,4 +1,4 @@
-"""List the paper's datasets: images, size, how each is fetched, licence, and status under the data root.
+"""List the datasets (the paper's and the course's): images, size, how each is fetched, licence, status.
 
     python data_scripts/list_datasets.py [--root DIR]
 """

@@ -1,4 +1,5 @@
-"""Fetch the paper's nine datasets and arrange them into the layouts ``durn_teach.data`` reads.
+"""Fetch the paper's nine datasets, and the course's real rain pairs and colour photographs, and
+arrange them into the layouts ``durn_teach.data`` reads.
 
 Each dataset has one entry in :data:`SOURCES`: where its archives come from, their SHA-256 where
 one is recorded, and how the unpacked files are arranged under the data root. Archives that can
@@ -7,9 +8,12 @@ was interrupted (HTTP ``Range``), written under ``<name>.part`` until complete a
 hashed with pooch. Archives behind a form, a login or a cloud drive are fetched by the user from
 the page printed by the script and handed over with ``--from-archive PATH``.
 
-No SHA-256 is recorded yet for any archive: the project has not been able to download them from
-their official sources. The scripts say so, print the SHA-256 they computed, and take
-``--sha256`` to pin one; a mismatch is an error and the bad file is kept aside, never used.
+No SHA-256 is recorded yet for the archives of the paper's nine datasets: the project has not
+been able to download them from their official sources. The scripts say so, print the SHA-256
+they computed, and take ``--sha256`` to pin one; a mismatch is an error and the bad file is kept
+aside, never used. Rain100L, Rain100H, RainTrainH, Kodak24 and CBSD68 are fetched file by file
+from public GitHub repositories at a recorded commit, each file checked against its recorded
+SHA-256 (``durn_teach.manifests``).
 
     durn-teach data list                      # every dataset: size, licence, status
     durn-teach data fetch bsd-gray            # download, verify, unpack, arrange
@@ -58,7 +62,12 @@ class ChecksumError(RuntimeError):
 
 @dataclass(frozen=True)
 class Archive:
-    """One archive of a dataset: its file name, where to get it, and its SHA-256 if one is recorded."""
+    """One archive of a dataset: its file name, where to get it, and its SHA-256 if one is recorded.
+
+    A ``filename`` that is no archive (``.zip``, ``.tar``, ...) is one file of the dataset, named
+    by its path in the source repository: ``fetch`` downloads such files to
+    ``archives/<key>/<filename>`` and arranges them together, as an unpacked tree.
+    """
 
     filename: str
     url: str | None = None  # a direct download; None when the archive is behind a page
@@ -98,12 +107,12 @@ def sha256_of(path: Path) -> str:
     return pooch.file_hash(str(path), alg="sha256")
 
 
-def verify(path: Path, expected: str | None, *, keep_aside: bool = False) -> str:
+def verify(path: Path, expected: str | None, *, keep_aside: bool = False, quiet: bool = False) -> str:
     """Check ``path`` against ``expected`` (hex SHA-256); return the computed digest.
 
     With ``expected`` None the digest is only reported. On a mismatch the file is renamed to
     ``<name>.rejected`` when ``keep_aside`` (a file this package downloaded) and left where it is
-    otherwise (the user's own file); it is never used either way.
+    otherwise (the user's own file); it is never used either way. ``quiet``: no line for a match.
     """
     digest = sha256_of(path)
     if expected is None:
@@ -119,7 +128,8 @@ def verify(path: Path, expected: str | None, *, keep_aside: bool = False) -> str
             f"{path.name}: SHA-256 mismatch: expected {expected.lower()}, got {digest}; "
             f"the file is not used (kept aside as {where})"
         )
-    print(f"  {path.name}: SHA-256 verified ({digest})")
+    if not quiet:
+        print(f"  {path.name}: SHA-256 verified ({digest})")
     return digest
 
 
@@ -131,8 +141,10 @@ def download(
     retries: int = 3,
     timeout: float = 60.0,
     progress: bool = True,
+    quiet: bool = False,
 ) -> Path:
-    """Download ``url`` to ``dest``, resuming an interrupted transfer, then verify it.
+    """Download ``url`` to ``dest``, resuming an interrupted transfer, then verify it (``quiet``:
+    no line when the checksum holds).
 
     The bytes go to ``dest`` + ``.part`` until the transfer is complete and the checksum holds, so
     a partial file never has the final name. A ``.part`` left by an earlier attempt is resumed with
@@ -143,7 +155,7 @@ def download(
 
     dest = Path(dest)
     if dest.exists():
-        verify(dest, sha256, keep_aside=True)
+        verify(dest, sha256, keep_aside=True, quiet=quiet)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -191,9 +203,17 @@ def download(
                     f"{part} is kept: run the same command again to resume"
                 ) from error
             print(f"  interrupted at {size:,} bytes ({error}); resuming")
-    verify(part, sha256, keep_aside=True)
+    verify(part, sha256, keep_aside=True, quiet=quiet)
     os.replace(part, dest)
     return dest
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
+
+
+def is_archive(name: str) -> bool:
+    """Whether a file name is one of the archives ``unpack`` reads (else: a single file of a dataset)."""
+    return name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
 def _safe_target(base: Path, name: str) -> Path:
@@ -212,7 +232,7 @@ def unpack(archive: Path, into: Path) -> Path:
             for member in zf.namelist():
                 _safe_target(into, member)
             zf.extractall(into)
-    elif name.endswith((".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")):
+    elif is_archive(name):
         with tarfile.open(archive) as tf:
             for member in tf.getmembers():
                 _safe_target(into, member.name)
@@ -513,6 +533,137 @@ def check_ddn(root: Path) -> list[Line]:
     return [_count("DDN_Data", s, whole) for s in ("train", "test")]
 
 
+# The course's real rain pairs and colour photographs, fetched file by file (durn_teach.manifests)
+
+RAIN100L_FILE = re.compile(r"^(\d+)\.png$")
+RAIN100L_NAME = re.compile(r"^(test|train)_\d+\.png$")
+RAIN100L_KINDS = {"rain": "input", "gt": "target"}
+
+
+def arrange_rain100l(tree: Path, root: Path) -> None:
+    """Nealgo/DerainSys ``.../{test,train}/{rain,gt}/<n>.png`` -> ``Rain100L/{input,target}/<split>_<n>.png``;
+    files already named so under ``input/`` and ``target/`` are placed as they are.
+
+    The names (and so the course's split, ``durn_teach/splits/Rain100L``) are those of the
+    redistribution in github Nealgo/DerainSys: 480x320 crops, every portrait image stored turned
+    by 90 degrees to landscape, split 5/95 into that repository's ``test``/``train``. The official
+    release (481x321 originals, ``rain-N``/``norain-N``) cannot be arranged into these names: which
+    crop, which rotation and which number each image got is not published. Pass the repository (its
+    GitHub zip at the commit, or a checkout) or a folder in the arranged layout to --from-archive.
+    """
+    for path in _files(tree):
+        parts = path.parts
+        if len(parts) >= 3 and RAIN100L_FILE.match(path.name) and parts[-3] in ("test", "train") \
+                and parts[-2] in RAIN100L_KINDS:
+            _place(path, root / "Rain100L" / RAIN100L_KINDS[parts[-2]] / f"{parts[-3]}_{path.name}")
+        elif RAIN100L_NAME.match(path.name) and parts[-2] in ("input", "target"):
+            _place(path, root / "Rain100L" / parts[-2] / path.name)
+
+
+def check_rain100l(root: Path) -> list[Line]:
+    out = root / "Rain100L"
+
+    def pair(name: str) -> bool:
+        return (out / "input" / name).is_file() and (out / "target" / name).is_file()
+
+    return [_count("Rain100L", s, pair) for s in ("train", "test")]
+
+
+PRENET_RAINY = re.compile(r"^rain-(\d+)\.png$")
+PRENET_CLEAN = re.compile(r"^norain-(\d+)\.png$")
+
+
+def _arrange_prenet(tree: Path, root: Path, folder: str, names: Callable[[str], bool]) -> None:
+    """PReNet's ``rain-N.png`` -> ``<folder>/input/``, ``norain-N.png`` -> ``<folder>/target/``: the
+    files under a folder whose name ``names`` accepts or, where the tree has no such folder, all."""
+    files = [p for p in _files(tree) if PRENET_RAINY.match(p.name) or PRENET_CLEAN.match(p.name)]
+    chosen = [p for p in files if any(names(part.lower()) for part in p.relative_to(tree).parts[:-1])]
+    for path in chosen or files:
+        kind = "input" if PRENET_RAINY.match(path.name) else "target"
+        _place(path, root / folder / kind / path.name)
+
+
+def _prenet_pairs(folder: Path) -> tuple[int, int]:
+    """(pairs, rainy images without their clean one) in a PReNet folder, as the loaders read it:
+    ``rain-N.png`` and ``norain-N.png`` in one folder or in ``input/`` and ``target/``."""
+    rainy_dir = folder / "input" if (folder / "input").is_dir() else folder
+    clean_dir = folder / "target" if (folder / "target").is_dir() else folder
+    rainy = [p for p in rainy_dir.glob("rain-*.png") if PRENET_RAINY.match(p.name)]
+    paired = sum((clean_dir / f"no{p.name}").is_file() for p in rainy)
+    return paired, len(rainy) - paired
+
+
+def _check_prenet(root: Path, folder: str, split: str, key: str, full: int) -> list[Line]:
+    """How many pairs are in place, against the pairs downloadable here (a sample of the set)."""
+    paired, unpaired = _prenet_pairs(root / folder)
+    here = len(SOURCES[key].archives) // 2
+    lines = [(f"{folder} {split}: {paired} pairs in place ({here} downloadable by this script, "
+              f"{full:,} in the full set)", paired >= here)]
+    if unpaired:
+        lines.append((f"{folder} {split}: {unpaired} rain-N.png without their norain-N.png", False))
+    return lines
+
+
+def arrange_rain100h(tree: Path, root: Path) -> None:
+    """Rain100H, PReNet naming: ``rain-N.png`` -> ``Rain100H/input/``, ``norain-N.png`` ->
+    ``Rain100H/target/`` (the files under a folder ``Rain100H`` or ``Rain10H``, else every such file).
+
+    The download is the 10 pairs of github simonsLiang/PReNet_paddle (``Rain10H/rainy/rain-NNN.png``,
+    ``Rain10H/norain-NNN.png``); the 100 pairs come with PReNet's Rain100H.zip (github
+    csdwren/PReNet, a cloud drive), by hand, with --from-archive.
+    """
+    _arrange_prenet(tree, root, "Rain100H", lambda name: name in ("rain100h", "rain10h"))
+
+
+def check_rain100h(root: Path) -> list[Line]:
+    return _check_prenet(root, "Rain100H", "test", "rain100h", 100)
+
+
+def arrange_raintrainh(tree: Path, root: Path) -> None:
+    """RainTrainH, PReNet naming: ``rain-N.png`` -> ``RainTrainH/input/``, ``norain-N.png`` ->
+    ``RainTrainH/target/`` (the files under a folder named ``RainTrainH...``, else every such file).
+
+    The download is the 12 pairs of github simonsLiang/PReNet_paddle (``RainTrainH_min/``); the
+    full set comes with PReNet's RainTrainH.zip (github csdwren/PReNet), by hand, with --from-archive.
+    """
+    _arrange_prenet(tree, root, "RainTrainH", lambda name: name.startswith("raintrainh"))
+
+
+def check_raintrainh(root: Path) -> list[Line]:
+    return _check_prenet(root, "RainTrainH", "train", "raintrainh", 1800)
+
+
+KODAK_FILE = re.compile(r"^kodim\d\d\.png$")
+
+
+def arrange_kodak24(tree: Path, root: Path) -> None:
+    """Kodak ``kodimNN.png`` (cszn/IRCNN ``testsets/Set24/``) -> ``Kodak24/kodimNN.png``.
+
+    Mind other copies under the same names: cszn/FFDNet's ``testsets/Kodak24`` holds 500x500 crops.
+    """
+    for path in _files(tree):
+        if KODAK_FILE.match(path.name):
+            _place(path, root / "Kodak24" / path.name)
+
+
+def check_kodak24(root: Path) -> list[Line]:
+    found = sum((root / "Kodak24" / f"kodim{k:02d}.png").is_file() for k in range(1, 25))
+    return [(f"Kodak24: {found} of 24 images in place", found == 24)]
+
+
+def arrange_cbsd68(tree: Path, root: Path) -> None:
+    """CBSD68 ``testsets/CBSD68/<id>.png`` (cszn/IRCNN, cszn/FFDNet) -> ``CBSD68/<id>.png``."""
+    for path in _files(tree):
+        if path.parent.name == "CBSD68" and path.suffix.lower() == ".png":
+            _place(path, root / "CBSD68" / path.name)
+
+
+def check_cbsd68(root: Path) -> list[Line]:
+    names = [Path(a.filename).name for a in SOURCES["cbsd68"].archives]
+    found = sum((root / "CBSD68" / name).is_file() for name in names)
+    return [(f"CBSD68: {found} of {len(names)} images in place", found == len(names))]
+
+
 # --------------------------------------------------------------------------------------------
 # The registry
 # --------------------------------------------------------------------------------------------
@@ -520,6 +671,31 @@ def check_ddn(root: Path) -> list[Line]:
 BSDS = "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/grouping"
 DNCNN = "https://github.com/cszn/DnCNN"
 POLYU = "https://github.com/csjunxu/PolyU-Real-World-Noisy-Images-Dataset"
+JORDER = "http://www.icst.pku.edu.cn/struct/Projects/joint_rain_removal.html"  # Rain100L/H, RainTrainH
+
+# The repositories (and commits) the file-by-file sources are downloaded from.
+GITHUB = {
+    "rain100l": ("Nealgo/DerainSys", "d332525aa084a128e7b14f182fb0b42ee43e5190"),
+    "rain100h": ("simonsLiang/PReNet_paddle", "1c9cd981f533d658f0a58355b1a8c839f86b7723"),
+    "raintrainh": ("simonsLiang/PReNet_paddle", "1c9cd981f533d658f0a58355b1a8c839f86b7723"),
+    "kodak24": ("cszn/IRCNN", "d9dcd537bdac3ae5b753296cd675db8a303c8f72"),
+    "cbsd68": ("cszn/IRCNN", "d9dcd537bdac3ae5b753296cd675db8a303c8f72"),
+}
+
+
+def github_files(key: str) -> tuple[Archive, ...]:
+    """One :class:`Archive` per file of the manifest of ``key`` (``durn_teach.manifests``): its raw
+    URL in the repository at the recorded commit (``GITHUB``) and its recorded SHA-256."""
+    from durn_teach.manifests import MANIFESTS
+
+    repo, commit = GITHUB[key]
+    files = []
+    for line in MANIFESTS[key].strip().splitlines():
+        digest, path = line.split(maxsplit=1)
+        files.append(Archive(path, url=f"https://raw.githubusercontent.com/{repo}/{commit}/{path}",
+                             sha256=digest, page=f"https://github.com/{repo}/tree/{commit}"))
+    return tuple(files)
+
 
 SOURCES: dict[str, Source] = {
     "bsd-gray": Source(
@@ -617,6 +793,47 @@ SOURCES: dict[str, Source] = {
                           page="https://xueyangfu.github.io/projects/cvpr2017.html"),),
         arrange=arrange_ddn, check=check_ddn,
     ),
+    "rain100l": Source(
+        key="rain100l", title="Rain100L", task="rain streaks (real pairs)", folders=("Rain100L",),
+        images="100 pairs: the course's split 80 train / 20 test", size="53 MB",
+        licence="none stated (dataset authors' terms)", homepage=JORDER,
+        archives=github_files("rain100l"), arrange=arrange_rain100l, check=check_rain100l,
+        notes="the 480x320 crops (portrait images turned to landscape) redistributed in github "
+              "Nealgo/DerainSys @ d332525, ai_engine/dataset/{test,train}/{rain,gt}/N.png; the official "
+              "page's originals cannot be arranged into these names; 25 clean images are crops of CBSD68",
+    ),
+    "rain100h": Source(
+        key="rain100h", title="Rain100H (first 10 test pairs)", task="rain streaks (real pairs)",
+        folders=("Rain100H",), images="10 of the 100 test pairs", size="5.5 MB",
+        licence="none stated (dataset authors' terms)", homepage=JORDER,
+        archives=github_files("rain100h"), arrange=arrange_rain100h, check=check_rain100h,
+        notes="the 10 pairs of github simonsLiang/PReNet_paddle @ 1c9cd98 (Rain10H/); the 100 pairs: "
+              "PReNet's Rain100H.zip (github csdwren/PReNet), with --from-archive; "
+              "norain-003 and norain-004 are the same image, CBSD68's 182053",
+    ),
+    "raintrainh": Source(
+        key="raintrainh", title="RainTrainH (12 training pairs)", task="rain streaks (real pairs)",
+        folders=("RainTrainH",), images="12 of the 1,800 training pairs", size="6.1 MB",
+        licence="none stated (dataset authors' terms)", homepage=JORDER,
+        archives=github_files("raintrainh"), arrange=arrange_raintrainh, check=check_raintrainh,
+        notes="the 12 pairs of github simonsLiang/PReNet_paddle @ 1c9cd98 (RainTrainH_min/); the full "
+              "set: PReNet's RainTrainH.zip (github csdwren/PReNet), with --from-archive; 6 clean "
+              "images are CBSD68 test images",
+    ),
+    "kodak24": Source(
+        key="kodak24", title="Kodak24", task="colour photographs", folders=("Kodak24",),
+        images="24 (kodim17-24 held out for testing)", size="15 MB", licence="none stated",
+        homepage="http://r0k.us/graphics/kodak/",
+        archives=github_files("kodak24"), arrange=arrange_kodak24, check=check_kodak24,
+        notes="full size 768x512, from github cszn/IRCNN @ d9dcd53, testsets/Set24",
+    ),
+    "cbsd68": Source(
+        key="cbsd68", title="CBSD68", task="colour photographs", folders=("CBSD68",),
+        images="68", size="18 MB", licence="Berkeley BSDS: non-commercial research and education",
+        homepage="https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/bsds/",
+        archives=github_files("cbsd68"), arrange=arrange_cbsd68, check=check_cbsd68,
+        notes="the colour BSD68 test images, from github cszn/IRCNN @ d9dcd53, testsets/CBSD68",
+    ),
 }
 
 
@@ -660,7 +877,10 @@ def fetch(
     """Get a dataset's archives (download, or ``from_archive``), verify, unpack, arrange; report.
 
     ``sha256`` pins the expected digests, in the order of the archives. Returns the check of what
-    is in place afterwards, one ``(line, complete)`` per split (also printed).
+    is in place afterwards, one ``(line, complete)`` per split (also printed). A source of single
+    files (not archives) is downloaded to ``archives/<key>/`` file by file, each verified (a file
+    already there and whole is not downloaded again), and arranged from there (copied: the
+    downloaded files stay, like archives do).
     """
     src = key if isinstance(key, Source) else source(key)
     root = data_root(root)
@@ -673,8 +893,11 @@ def fetch(
         if not direct:
             print(instructions(src, root))
             return []
-        archives = [root / "archives" / a.filename for a in direct]
+        archives = [root / "archives" / (a.filename if is_archive(a.filename) else f"{src.key}/{a.filename}")
+                    for a in direct]
         known = [a.sha256 for a in direct]
+    # single files of the dataset (downloaded, never the user's): arranged together from their folder
+    files = [] if from_archive else [i for i, path in enumerate(archives) if not is_archive(path.name)]
     if len(pins) > len(archives):
         raise ValueError(f"{len(pins)} --sha256 values for {len(archives)} archives")
     expected = [pins[i] if i < len(pins) else known[i] for i in range(len(archives))]
@@ -687,13 +910,24 @@ def fetch(
             print(f"  {path}: a folder, used as it is (folders have no checksum)")
         elif from_archive:
             verify(path, expected[index])
-        else:
+        elif index not in files:
             url = direct[index].url
             print(f"downloading {url}")
             download(url, path, sha256=expected[index], retries=retries, progress=progress)
+    if files:
+        print(f"downloading {len(files)} files from {os.path.commonprefix([direct[i].url for i in files])}")
+        for index in tqdm(files, unit="file", desc=src.key, disable=not progress):
+            download(direct[index].url, archives[index], sha256=expected[index], retries=retries,
+                     progress=False, quiet=True)
+        checked = sum(expected[index] is not None for index in files)
+        print(f"  {checked} of {len(files)} files: SHA-256 verified")
     staging = root / ".staging" / src.key
     try:
-        for path in archives:
+        if files:
+            src.arrange(root / "archives" / src.key, root)
+        for index, path in enumerate(archives):
+            if index in files:
+                continue
             if path.is_dir():
                 src.arrange(path, root)
             else:

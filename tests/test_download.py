@@ -354,6 +354,22 @@ def archives(key: str) -> dict[str, bytes]:
         return {
             "ddn.zip": zipped(rainy | {f"training/ground_truth/{stem}.jpg": jpg(trees.clean(50, 24, 32))})
         }
+    # the file-by-file sources: their repository's GitHub zip, as a user downloads it
+    if key == "rain100l":
+        base = "DerainSys-d332525/ai_engine/dataset"
+        return {"DerainSys.zip": zipped({f"{base}/test/rain/1.png": png(73), f"{base}/test/gt/1.png": png(70),
+                                         "DerainSys-d332525/ai_engine/dataset/README.md": b"x"})}
+    if key in ("rain100h", "raintrainh"):
+        base = "PReNet_paddle-1c9cd98"
+        return {"PReNet_paddle.zip": zipped({
+            f"{base}/Rain10H/rainy/rain-001.png": png(63), f"{base}/Rain10H/norain-001.png": png(60),
+            f"{base}/RainTrainH_min/rain-5.png": png(55), f"{base}/RainTrainH_min/norain-5.png": png(50),
+            f"{base}/data/rain-001.png": png(1),  # the README's example image, in neither set
+        })}
+    if key in ("kodak24", "cbsd68"):
+        base = "IRCNN-d9dcd53/testsets"
+        files = {f"{base}/Set24/kodim17.png": png(80), f"{base}/CBSD68/101085.png": png(90)}
+        return {"IRCNN.zip": zipped(files)}
     raise KeyError(key)
 
 
@@ -368,6 +384,11 @@ READERS = {
     "raindrop": lambda root: data.RainDrop(root, split="test_b"),
     "did-mdn": lambda root: data.DIDMDN(root, crop_size=16),
     "ddn": lambda root: data.DDN(root, crop_size=16),
+    "rain100l": lambda root: data.Rain100L(root, split="test"),
+    "rain100h": lambda root: data.Rain100H(root),
+    "raintrainh": lambda root: data.RainTrainH(root, crop_size=16),
+    "kodak24": lambda root: data.DegradedPhotos(root, split="test"),
+    "cbsd68": lambda root: data.DegradedPhotos(root, split="train", crop_size=16),
 }
 
 
@@ -435,3 +456,99 @@ def test_list_shows_every_dataset_with_size_licence_and_status(tmp_path, capsys)
     assert (
         rows["bsd-gray"]["fetch"] == "download" and rows["reside"]["fetch"] == "by hand, then --from-archive"
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# The sources fetched file by file from GitHub at a recorded commit, each file with its SHA-256
+# ------------------------------------------------------------------------------------------------
+
+FILE_COUNTS = {"rain100l": 200, "rain100h": 20, "raintrainh": 24, "kodak24": 24, "cbsd68": 68}
+
+
+def test_file_by_file_sources_record_a_raw_url_and_a_sha256_for_every_file():
+    assert set(download.GITHUB) == set(FILE_COUNTS)
+    rows = {row["key"]: row for row in download.table()}
+    for key, (repo, commit) in download.GITHUB.items():
+        src = download.SOURCES[key]
+        assert len(src.archives) == len({a.filename for a in src.archives}) == FILE_COUNTS[key], key
+        assert re.fullmatch(r"[0-9a-f]{40}", commit) and not src.manual and rows[key]["fetch"] == "download"
+        for archive in src.archives:
+            assert not download.is_archive(archive.filename)
+            assert archive.url == f"https://raw.githubusercontent.com/{repo}/{commit}/{archive.filename}"
+            assert re.fullmatch(r"[0-9a-f]{64}", archive.sha256), archive.filename
+        assert src.homepage.startswith("http") and "github.com" not in src.homepage  # the official page
+    assert (ROOT / "data_scripts" / "rain100l.py").is_file()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("key", list(FILE_COUNTS))
+def test_the_recorded_files_arrange_into_every_name_the_loaders_read(key, tmp_path):
+    tree = tmp_path / "archives" / key
+    for archive in download.SOURCES[key].archives:
+        (tree / archive.filename).parent.mkdir(parents=True, exist_ok=True)
+        (tree / archive.filename).write_bytes(b"")
+    assert (ROOT / "data_scripts" / f"{key}.py").is_file()
+    download.SOURCES[key].arrange(tree, tmp_path)
+    report = download.SOURCES[key].check(tmp_path)
+    assert all(complete for _, complete in report), report
+    assert download.status(key, tmp_path) == "ready"
+    if key == "rain100l":  # exactly the names of the course's split, rainy and clean
+        names = set(data.split_names("Rain100L", "train")) | set(data.split_names("Rain100L", "test"))
+        for kind in ("input", "target"):
+            assert {p.name for p in (tmp_path / "Rain100L" / kind).iterdir()} == names
+    if key in ("rain100h", "raintrainh"):
+        folder = {"rain100h": "Rain100H", "raintrainh": "RainTrainH"}[key]
+        line = report[0][0]
+        assert line.startswith(f"{folder} ") and f"{FILE_COUNTS[key] // 2} pairs in place" in line
+        assert len(data.get_dataset(key, root=tmp_path)) == FILE_COUNTS[key] // 2
+
+
+def serve_files(server: Server, monkeypatch, key: str, contents: dict[str, bytes], recorded: bool) -> None:
+    """Point a file-by-file source at the local server, with ``contents`` as its only files; their
+    SHA-256 the recorded one (``recorded``) or that of the bytes served."""
+    chosen = []
+    for archive in download.SOURCES[key].archives:
+        if archive.filename in contents:
+            server.files[f"/{archive.filename}"] = contents[archive.filename]
+            sha = archive.sha256 if recorded else hashlib.sha256(contents[archive.filename]).hexdigest()
+            chosen.append(dataclasses.replace(archive, url=f"{server.url}/{archive.filename}", sha256=sha))
+    assert len(chosen) == len(contents)
+    replaced = dataclasses.replace(download.SOURCES[key], archives=tuple(chosen))
+    monkeypatch.setitem(download.SOURCES, key, replaced)
+
+
+def test_file_by_file_download_is_verified_arranged_and_read(server, monkeypatch, tmp_path, capsys):
+    files = {"Rain10H/rainy/rain-001.png": png(64), "Rain10H/norain-001.png": png(60)}
+    serve_files(server, monkeypatch, "rain100h", files, recorded=False)
+    assert download.main(["fetch", "rain100h", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"downloading 2 files from {server.url}/Rain10H/" in out
+    assert "2 of 2 files: SHA-256 verified" in out
+    assert "Rain100H test: 1 pairs in place (1 downloadable by this script, 100 in the full set)" in out
+    for name, content in files.items():
+        assert (tmp_path / "archives" / "rain100h" / name).read_bytes() == content
+    arranged = tmp_path / "Rain100H" / "input" / "rain-001.png"
+    assert arranged.read_bytes() == files["Rain10H/rainy/rain-001.png"]
+    rainy, clean, name = data.Rain100H(tmp_path)[0]
+    assert name == "rain-001.png" and float((rainy - clean).mean() * 255) == pytest.approx(4, abs=1e-3)
+    assert download.status("rain100h", tmp_path) == "ready"
+    # a second run finds the verified files and downloads nothing
+    assert download.main(["fetch", "rain100h", "--root", str(tmp_path)]) == 0
+    assert len(server.requests) == 2
+
+
+def test_file_by_file_download_rejects_a_file_that_differs_from_its_recorded_sha256(
+    server, monkeypatch, tmp_path, capsys
+):
+    recorded = {a.filename: a.sha256 for a in download.SOURCES["kodak24"].archives}
+    files = {"testsets/Set24/kodim01.png": png(10), "testsets/Set24/kodim02.png": png(20)}
+    serve_files(server, monkeypatch, "kodak24", files, recorded=True)  # not the published bytes
+    assert download.main(["fetch", "kodak24", "--root", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    expected = recorded["testsets/Set24/kodim01.png"]
+    assert re.search(rf"kodim01\.png(\.part)?: SHA-256 mismatch: expected {expected}", out)
+    kept = tmp_path / "archives" / "kodak24" / "testsets" / "Set24"
+    assert (kept / "kodim01.png.rejected").is_file() and not (kept / "kodim01.png").exists()
+    assert not (tmp_path / "Kodak24").exists() and download.status("kodak24", tmp_path) == "missing"
