@@ -11,9 +11,9 @@ the page printed by the script and handed over with ``--from-archive PATH``.
 No SHA-256 is recorded yet for the archives of the paper's nine datasets: the project has not
 been able to download them from their official sources. The scripts say so, print the SHA-256
 they computed, and take ``--sha256`` to pin one; a mismatch is an error and the bad file is kept
-aside, never used. Rain100L, Rain100H, RainTrainH, Kodak24 and CBSD68 are fetched file by file
-from public GitHub repositories at a recorded commit, each file checked against its recorded
-SHA-256 (``durn_teach.manifests``).
+aside, never used. Rain100L, Rain100H, RainTrainH, Kodak24, CBSD68 and four RainDrop training
+pairs are fetched file by file from public GitHub repositories at a recorded commit, each file
+checked against its recorded SHA-256 (``durn_teach.manifests``).
 
     durn-teach data list                      # every dataset: size, licence, status
     durn-teach data fetch bsd-gray            # download, verify, unpack, arrange
@@ -664,6 +664,46 @@ def check_cbsd68(root: Path) -> list[Line]:
     return [(f"CBSD68: {found} of {len(names)} images in place", found == len(names))]
 
 
+def arrange_raindrop_examples(tree: Path, root: Path) -> None:
+    """RainDrop pairs ``<n>_rain.png`` / ``<n>_clean.png`` -> ``RainDrop_examples/{data,gt}/`` (the
+    release's naming), the files under a folder ``training_data_example`` or, where the tree has no
+    such folder, every such file (a folder already in this layout, say).
+
+    The download is the four training pairs of github MaybeShewill-CV/attentive-gan-derainnet
+    (``data/training_data_example/{rain_image,clean_image}/``; older commits: ``data/`` and
+    ``gt_label/``). A tree with two files of one name (RainDrop's ``train`` and ``test_a`` together)
+    is refused: pass the full set to the ``raindrop`` source instead.
+    """
+    files = [p for p in _files(tree) if RAINDROP_FILE.match(p.name)]
+    chosen = [p for p in files if "training_data_example" in p.relative_to(tree).parts[:-1]]
+    targets: dict[Path, Path] = {}
+    for path in chosen or files:
+        kind = "data" if RAINDROP_FILE.match(path.name)[2] == "rain" else "gt"
+        target = root / "RainDrop_examples" / kind / f"{path.stem}.png"
+        if target in targets:
+            raise ValueError(
+                f"RainDrop examples: {targets[target]} and {path} would both be {target}; pass one "
+                "folder of pairs (the full RainDrop set goes to `durn-teach data fetch raindrop`)"
+            )
+        targets[target] = path
+    for target, path in targets.items():
+        _place(path, target)
+
+
+def check_raindrop_examples(root: Path) -> list[Line]:
+    out = root / "RainDrop_examples"
+    numbers = sorted({RAINDROP_FILE.match(Path(a.filename).name)[1]
+                      for a in SOURCES["raindrop-examples"].archives}, key=int)
+    found = sum((out / "data" / f"{n}_rain.png").is_file() and (out / "gt" / f"{n}_clean.png").is_file()
+                for n in numbers)
+    lines = [(f"RainDrop_examples: {found} of {len(numbers)} pairs in place", found == len(numbers))]
+    rainy = list((out / "data").glob("*_rain.png")) if (out / "data").is_dir() else []
+    unpaired = sum(not (out / "gt" / p.name.replace("_rain.", "_clean.")).is_file() for p in rainy)
+    if unpaired:
+        lines.append((f"RainDrop_examples: {unpaired} <n>_rain.png without their <n>_clean.png", False))
+    return lines
+
+
 # --------------------------------------------------------------------------------------------
 # The registry
 # --------------------------------------------------------------------------------------------
@@ -680,6 +720,8 @@ GITHUB = {
     "raintrainh": ("simonsLiang/PReNet_paddle", "1c9cd981f533d658f0a58355b1a8c839f86b7723"),
     "kodak24": ("cszn/IRCNN", "d9dcd537bdac3ae5b753296cd675db8a303c8f72"),
     "cbsd68": ("cszn/IRCNN", "d9dcd537bdac3ae5b753296cd675db8a303c8f72"),
+    "raindrop-examples": ("MaybeShewill-CV/attentive-gan-derainnet",
+                          "996e36b3d07010fd797acca9756b3f4a90a6eb54"),
 }
 
 
@@ -833,6 +875,17 @@ SOURCES: dict[str, Source] = {
         homepage="https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/bsds/",
         archives=github_files("cbsd68"), arrange=arrange_cbsd68, check=check_cbsd68,
         notes="the colour BSD68 test images, from github cszn/IRCNN @ d9dcd53, testsets/CBSD68",
+    ),
+    "raindrop-examples": Source(
+        key="raindrop-examples", title="RainDrop examples (4 training pairs)", task="raindrops (real pairs)",
+        folders=("RainDrop_examples",), images="4 of the 861 training pairs", size="5.3 MB",
+        licence="none stated (dataset authors' terms); the repository: MIT",
+        homepage="https://github.com/rui1996/DeRaindrop",
+        archives=github_files("raindrop-examples"), arrange=arrange_raindrop_examples,
+        check=check_raindrop_examples,
+        notes="pairs 0-3 (720x480) of RainDrop's training split, not test_a/test_b, from github "
+              "MaybeShewill-CV/attentive-gan-derainnet @ 996e36b, data/training_data_example/"
+              "{rain_image,clean_image}/; the full set: the raindrop source, by hand",
     ),
 }
 
@@ -995,7 +1048,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "durn-teach data") -> in
     if args.command == "list":
         print(f"data root: {root}")
         for row in table(root):
-            print(f"{row['key']:11s} {row['status']:10s} {row['dataset']} ({row['task']}): "
+            print(f"{row['key']:17s} {row['status']:10s} {row['dataset']} ({row['task']}): "
                   f"{row['images']}; {row['size']}; {row['fetch']}; licence: {row['licence']}")
         return 0
     print(f"{source(args.name).title} -> {root}")

@@ -1,12 +1,16 @@
 """SHA-256 of every file of the datasets that ``durn_teach.download`` fetches file by file.
 
-The sources ``rain100l``, ``rain100h``, ``raintrainh``, ``kodak24`` and ``cbsd68`` are files in
-public GitHub repositories, downloaded one by one from the repository at a recorded commit
-(``durn_teach.download.GITHUB``). Each manifest below lists them in ``sha256sum`` format,
-``<hex digest>  <path in the repository>``, so that ``sha256sum -c`` checks a checkout too.
+The sources ``rain100l``, ``rain100h``, ``raintrainh``, ``kodak24``, ``cbsd68`` and
+``raindrop-examples`` are files in public GitHub repositories, downloaded one by one from the
+repository at a recorded commit (``durn_teach.download.GITHUB``). Each manifest below lists them
+in ``sha256sum`` format, ``<hex digest>  <path in the repository>``, so that ``sha256sum -c``
+checks a checkout too.
 The digests were computed from copies of these files taken from the repositories at those
 commits; a downloaded file that differs from its digest is kept aside as ``.rejected``, never used.
 """
+
+# A line of a manifest is one of sha256sum: a digest and the full path, longer than a code line.
+# ruff: noqa: E501
 
 # Rain100L: 100 rainy (``rain``) and 100 clean (``gt``) images
 RAIN100L = """
@@ -364,5 +368,17 @@ aaff1715bffdf33245181493bb946f6c9243c8a72f3b2eb4db019e8b504aceab  testsets/CBSD6
 f9dc764a64ed52a1abad50d4c1e890d73211d823ed4a440d24d9518d85a2931d  testsets/CBSD68/351093.png
 """
 
+# RainDrop examples: 4 training pairs, rainy (``rain_image``) and clean (``clean_image``)
+RAINDROP_EXAMPLES = """
+dd304e9b54764b71457a7b14c682439e57a30cc6df82d8699d48af96b487c868  data/training_data_example/clean_image/0_clean.png
+4c8c8888754ea7b703a5692d7726cf035e4cf8d02961c0d450adf664a5f6d7b6  data/training_data_example/clean_image/1_clean.png
+32eaee5f95a3f37d461dd863d47a74d51b117fe8228aa8d8bfcf66a01c1b5de5  data/training_data_example/clean_image/2_clean.png
+a481861357fd2e2d768fffe9f7e5bd7d3cf7e78dfecf1c3d918f60ef9fb4345b  data/training_data_example/clean_image/3_clean.png
+f16497409b3b1ce7daf49a298021263d08319daa1a7ef8caeeed9ec9d6eb965f  data/training_data_example/rain_image/0_rain.png
+eb160e63c90c56195f3be705bfebab4a7b3be4152ebc3ba3577de70270d7ac54  data/training_data_example/rain_image/1_rain.png
+a4d471ef0c044d0d25f8ff39babcade8a1e6520a2c8fba4af2385ef2036606ec  data/training_data_example/rain_image/2_rain.png
+122328047f3841ddb13f62602520f149b2ec7b9f573016cc008b69be56a1f544  data/training_data_example/rain_image/3_rain.png
+"""
+
 MANIFESTS = {"rain100l": RAIN100L, "rain100h": RAIN100H, "raintrainh": RAINTRAINH,
-             "kodak24": KODAK24, "cbsd68": CBSD68}
+             "kodak24": KODAK24, "cbsd68": CBSD68, "raindrop-examples": RAINDROP_EXAMPLES}

@@ -370,6 +370,13 @@ def archives(key: str) -> dict[str, bytes]:
         base = "IRCNN-d9dcd53/testsets"
         files = {f"{base}/Set24/kodim17.png": png(80), f"{base}/CBSD68/101085.png": png(90)}
         return {"IRCNN.zip": zipped(files)}
+    if key == "raindrop-examples":
+        base = "attentive-gan-derainnet-996e36b/data"
+        return {"attentive-gan-derainnet.zip": zipped({
+            f"{base}/training_data_example/rain_image/0_rain.png": png(73),
+            f"{base}/training_data_example/clean_image/0_clean.png": png(70),
+            f"{base}/test_data/test_1.png": png(1),  # the README's test image, no pair
+        })}
     raise KeyError(key)
 
 
@@ -389,6 +396,7 @@ READERS = {
     "raintrainh": lambda root: data.RainTrainH(root, crop_size=16),
     "kodak24": lambda root: data.DegradedPhotos(root, split="test"),
     "cbsd68": lambda root: data.DegradedPhotos(root, split="train", crop_size=16),
+    "raindrop-examples": lambda root: data.RainDropExamples(root),
 }
 
 
@@ -462,7 +470,8 @@ def test_list_shows_every_dataset_with_size_licence_and_status(tmp_path, capsys)
 # The sources fetched file by file from GitHub at a recorded commit, each file with its SHA-256
 # ------------------------------------------------------------------------------------------------
 
-FILE_COUNTS = {"rain100l": 200, "rain100h": 20, "raintrainh": 24, "kodak24": 24, "cbsd68": 68}
+FILE_COUNTS = {"rain100l": 200, "rain100h": 20, "raintrainh": 24, "kodak24": 24, "cbsd68": 68,
+               "raindrop-examples": 8}
 
 
 def test_file_by_file_sources_record_a_raw_url_and_a_sha256_for_every_file():
@@ -476,8 +485,10 @@ def test_file_by_file_sources_record_a_raw_url_and_a_sha256_for_every_file():
             assert not download.is_archive(archive.filename)
             assert archive.url == f"https://raw.githubusercontent.com/{repo}/{commit}/{archive.filename}"
             assert re.fullmatch(r"[0-9a-f]{64}", archive.sha256), archive.filename
-        assert src.homepage.startswith("http") and "github.com" not in src.homepage  # the official page
+        assert src.homepage.startswith("http") and repo not in src.homepage  # the official page
     assert (ROOT / "data_scripts" / "rain100l.py").is_file()
+    # RainDrop's official page is a GitHub repository, not the one the examples come from
+    assert download.SOURCES["raindrop-examples"].homepage == download.SOURCES["raindrop"].homepage
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -489,7 +500,7 @@ def test_the_recorded_files_arrange_into_every_name_the_loaders_read(key, tmp_pa
     for archive in download.SOURCES[key].archives:
         (tree / archive.filename).parent.mkdir(parents=True, exist_ok=True)
         (tree / archive.filename).write_bytes(b"")
-    assert (ROOT / "data_scripts" / f"{key}.py").is_file()
+    assert (ROOT / "data_scripts" / f"{key.replace('-', '_')}.py").is_file()
     download.SOURCES[key].arrange(tree, tmp_path)
     report = download.SOURCES[key].check(tmp_path)
     assert all(complete for _, complete in report), report
@@ -503,6 +514,12 @@ def test_the_recorded_files_arrange_into_every_name_the_loaders_read(key, tmp_pa
         line = report[0][0]
         assert line.startswith(f"{folder} ") and f"{FILE_COUNTS[key] // 2} pairs in place" in line
         assert len(data.get_dataset(key, root=tmp_path)) == FILE_COUNTS[key] // 2
+    if key == "raindrop-examples":  # the release's naming, pairs 0-3 of the training split
+        out = tmp_path / "RainDrop_examples"
+        assert {p.name for p in (out / "data").iterdir()} == {f"{n}_rain.png" for n in range(4)}
+        assert {p.name for p in (out / "gt").iterdir()} == {f"{n}_clean.png" for n in range(4)}
+        assert report == [("RainDrop_examples: 4 of 4 pairs in place", True)]
+        assert [item.name for item in data.get_dataset(key, root=tmp_path).items] == ["0", "1", "2", "3"]
 
 
 def serve_files(server: Server, monkeypatch, key: str, contents: dict[str, bytes], recorded: bool) -> None:
@@ -552,3 +569,64 @@ def test_file_by_file_download_rejects_a_file_that_differs_from_its_recorded_sha
     kept = tmp_path / "archives" / "kodak24" / "testsets" / "Set24"
     assert (kept / "kodim01.png.rejected").is_file() and not (kept / "kodim01.png").exists()
     assert not (tmp_path / "Kodak24").exists() and download.status("kodak24", tmp_path) == "missing"
+
+
+def raindrop_examples_files() -> dict[str, bytes]:
+    """Tiny stand-ins for the 8 files: pair n's rainy image is its clean one plus 4 + n grey levels."""
+    base = "data/training_data_example"
+    files = {}
+    for n in range(4):
+        files[f"{base}/rain_image/{n}_rain.png"] = png(64 + n, size=(26, 34))
+        files[f"{base}/clean_image/{n}_clean.png"] = png(60 - 3 * n, size=(26, 34))
+    return files
+
+
+def test_raindrop_examples_are_downloaded_verified_and_read_as_the_release_names_them(
+    server, monkeypatch, tmp_path, capsys
+):
+    files = raindrop_examples_files()
+    serve_files(server, monkeypatch, "raindrop-examples", files, recorded=False)
+    assert download.main(["fetch", "raindrop-examples", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"downloading 8 files from {server.url}/data/training_data_example/" in out
+    assert "8 of 8 files: SHA-256 verified" in out and "RainDrop_examples: 4 of 4 pairs in place" in out
+    for name, content in files.items():
+        assert (tmp_path / "archives" / "raindrop-examples" / name).read_bytes() == content
+    arranged, base = tmp_path / "RainDrop_examples", "data/training_data_example"
+    assert (arranged / "data" / "2_rain.png").read_bytes() == files[f"{base}/rain_image/2_rain.png"]
+    assert (arranged / "gt" / "2_clean.png").read_bytes() == files[f"{base}/clean_image/2_clean.png"]
+    assert download.status("raindrop-examples", tmp_path) == "ready"
+    examples = data.RainDropExamples(tmp_path, bgr=False)
+    assert [item.name for item in examples.items] == ["0", "1", "2", "3"]
+    rainy, clean, name = examples[1]
+    assert name == "1" and rainy.shape == clean.shape == (3, 24, 32)  # cropped to multiples of 4
+    assert float((rainy - clean).mean() * 255) == pytest.approx(65 - 57, abs=1e-3)
+    # a second run finds the verified files and downloads nothing
+    assert download.main(["fetch", "raindrop-examples", "--root", str(tmp_path)]) == 0
+    assert len(server.requests) == 8
+
+
+def test_raindrop_examples_reject_a_file_that_differs_from_its_recorded_sha256(
+    server, monkeypatch, tmp_path, capsys
+):
+    recorded = {a.filename: a.sha256 for a in download.SOURCES["raindrop-examples"].archives}
+    files = raindrop_examples_files()
+    serve_files(server, monkeypatch, "raindrop-examples", files, recorded=True)  # not the published bytes
+    assert download.main(["fetch", "raindrop-examples", "--root", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    expected = recorded["data/training_data_example/clean_image/0_clean.png"]
+    assert re.search(rf"0_clean\.png(\.part)?: SHA-256 mismatch: expected {expected}", out)
+    kept = tmp_path / "archives" / "raindrop-examples" / "data" / "training_data_example" / "clean_image"
+    assert (kept / "0_clean.png.rejected").is_file() and not (kept / "0_clean.png").exists()
+    assert not (tmp_path / "RainDrop_examples").exists()
+    assert download.status("raindrop-examples", tmp_path) == "missing"
+
+
+def test_raindrop_examples_refuse_two_pairs_of_one_name(tmp_path):
+    tree = tmp_path / "RainDrop"
+    for split in ("train", "test_a"):
+        (tree / split / "data").mkdir(parents=True)
+        (tree / split / "data" / "0_rain.png").write_bytes(png(60))
+    with pytest.raises(ValueError, match=r"RainDrop examples: .*0_rain\.png and .*0_rain\.png would both be"):
+        download.SOURCES["raindrop-examples"].arrange(tree, tmp_path / "data")
+    assert not (tmp_path / "data" / "RainDrop_examples").exists()

@@ -1,4 +1,5 @@
-"""Rain100L, Rain100H, RainTrainH and the degraded photographs on tiny generated folders.
+"""Rain100L, Rain100H, RainTrainH, the RainDrop examples and the degraded photographs on tiny
+generated folders.
 
 Every folder is written here, in each layout the datasets are distributed in; no real image is
 read. A rainy image is its clean image plus ``k`` grey levels (``tests.trees``), so a loaded pair
@@ -239,3 +240,53 @@ def test_photos_bad_inputs_give_clear_errors(tmp_path, photos):
     (photos / "Kodak24" / "kodim24.png").write_bytes(b"not a png")
     with pytest.raises(OSError, match=r"cannot read the image .*kodim24\.png: it is corrupt"):
         data.DegradedPhotos(photos, split="test")[1]
+
+
+# ------------------------------------------------------------------------------------------------
+# RainDrop examples: RainDrop_examples/{data/<n>_rain.png,gt/<n>_clean.png}, every pair found
+# ------------------------------------------------------------------------------------------------
+
+
+def raindrop_examples(root: Path, numbers=(10, 0, 3, 1)) -> Path:
+    folder = root / "RainDrop_examples"
+    for n in numbers:  # sizes not multiples of 4, as a test of the crop
+        trees.save(folder / "gt" / f"{n}_clean.png", colour(50 + n, 26, 35))
+        trees.save(folder / "data" / f"{n}_rain.png", colour(50 + n, 26, 35) + n)
+    return folder
+
+
+def test_raindrop_examples_read_every_pair_in_numeric_order_in_bgr_cropped_to_multiples_of_four(tmp_path):
+    folder = raindrop_examples(tmp_path)
+    (folder / "data" / "Thumbs.db").write_bytes(b"")
+    trees.save(folder / "data" / "0_rain (copy).jpg", colour(0))  # not a <n>_rain.png: ignored
+    examples = data.RainDropExamples(tmp_path)
+    assert [item.name for item in examples.items] == ["0", "1", "3", "10"] and not examples.train
+    assert data.get_dataset("raindrop-examples", root=tmp_path).items == examples.items
+    for index, n in enumerate((0, 1, 3, 10)):
+        rainy, clean, name = examples[index]
+        assert name == str(n) and rainy.shape == clean.shape == (3, 24, 32) and offset(rainy, clean) == n
+    bgr, rgb = examples[2][1], data.RainDropExamples(tmp_path, bgr=False)[2][1]
+    assert torch.equal(bgr, rgb.flip(0))  # BGR, as the release fed DuRN-S-P
+    assert float(rgb[2].mean() - rgb[0].mean()) * 255 == pytest.approx(80, abs=1e-3)
+    assert len(data.RainDropExamples(tmp_path, limit=2)) == 2
+
+
+def test_raindrop_examples_missing_clean_file_names_it(tmp_path):
+    folder = raindrop_examples(tmp_path)
+    (folder / "gt" / "3_clean.png").unlink()
+    examples = data.RainDropExamples(tmp_path)
+    assert examples.missing() == [folder / "gt" / "3_clean.png"]
+    with pytest.raises(FileNotFoundError, match=r"RainDrop examples: missing file .*3_clean\.png"
+                                                r".*raindrop_examples\.py"):
+        examples[2]
+
+
+def test_raindrop_examples_folder_without_pairs_says_what_it_expects(tmp_path):
+    message = r"RainDrop examples: the folder .*RainDrop_examples does not exist.*raindrop_examples\.py"
+    with pytest.raises(FileNotFoundError, match=message + r".*data fetch raindrop-examples"):
+        data.RainDropExamples(tmp_path)
+    trees.save(tmp_path / "RainDrop_examples" / "data" / "0_rainy.png", trees.clean(60))  # another naming
+    with pytest.raises(FileNotFoundError, match=r"no <n>_rain\.png files in .*RainDrop_examples/data"):
+        data.RainDropExamples(tmp_path)
+    with pytest.raises(ValueError, match="unknown split 'train' for RainDrop examples; valid: all"):
+        data.RainDropExamples(tmp_path, split="train")
