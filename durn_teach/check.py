@@ -7,12 +7,15 @@
     result                                      # the report; on failure, the first difference in words
 
 A module check builds the package's reference and the student's module with the same arguments
-and compares, in order: the parameter count; the state-dict layout (keys, shapes and order); the
+and compares, in order: the parameter count; the state-dict layout (keys and shapes, by name: an
+entry order other than the reference's is a note, not a failure, since weights load by name); the
 outputs in evaluation and in training mode on shared random weights (the reference's state dict,
-loaded into the student's module) and a shared random input, in float64; and the gradients with
-respect to the input and every parameter. A function check (a loss, a metric) compares values
-and input gradients on shared inputs. On failure the report explains the first difference: which
-entry or submodule, which shapes, how large the error.
+loaded into the student's module by name) and a shared random input, in float64, and after the
+training-mode forward the buffers it updates (a batch norm's running statistics); and the
+gradients with respect to the input and every parameter. A function check (a loss, a metric)
+compares values and input gradients on shared inputs, with float64's tolerance, or float32's
+when the student's function computes in float32. On failure the report explains the first
+difference: which entry or submodule, which shapes, how large the error.
 """
 
 from __future__ import annotations
@@ -28,13 +31,21 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.overrides import TorchFunctionMode
 
 from durn_teach.blocks import DuRB_P, DuRB_S, DuRB_U, DuRB_US
 from durn_teach.layers import ConvLayer
 from durn_teach.models import build_model, in_channels
 
 SEED = 2019
+# Two tensors agree when they differ by at most the tolerance times max(1, the reference's largest
+# magnitude). Everything is compared in float64, whose rounding (2.2e-16) is far below 1e-7. A
+# function that computes in float32 (rounding 1.2e-7) is judged with 1e-5, about 80 float32 ulps:
+# SSIM's local variances E[x²] - μ² cancel about two digits on the check's images, so a float32
+# SSIM map is good to about 1e-5, and the release's SSIM run in float32 (or with pytorch_ssim's
+# float32 window) stays within 1e-6 of the float64 reference in value and gradient.
 RELATIVE_TOLERANCE = 1e-7
+FLOAT32_TOLERANCE = 1e-5
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 MARKS = {PASS: "✓", FAIL: "✗", SKIP: "–"}
 COLOURS = {PASS: "#1a7f37", FAIL: "#cf222e", SKIP: "#6e7781"}
@@ -78,6 +89,7 @@ class Step:
     status: str
     summary: str
     explanation: str = ""
+    note: str = ""  # something worth knowing that is not a failure (shown in the report either way)
 
 
 @dataclass
@@ -125,11 +137,28 @@ class CheckResult:
         failure = self.first_failure
         return "" if failure is None else failure[1].explanation
 
+    @property
+    def notes(self) -> list[tuple[str, str]]:
+        """The distinct notes, each as (where: a case and step, or how many cases; the note)."""
+        found: dict[str, list[tuple[Case, Step]]] = {}
+        for case in self.cases:
+            for step in case.steps:
+                if step.note:
+                    found.setdefault(step.note, []).append((case, step))
+        notes = []
+        for text, places in found.items():
+            case, step = places[0]
+            where = case.label if len(places) == 1 else f"{len(places)} of {len(self.cases)} cases"
+            notes.append((f"{where}, {step.name}", text))
+        return notes
+
     def verdict(self) -> str:
         failed = sum(not case.passed for case in self.cases)
+        count = len(self.notes)
+        noted = "" if not count else f"; {count} note{'s' if count > 1 else ''} below"
         if not failed:
-            return f"PASSED ({len(self.cases)} of {len(self.cases)} cases)"
-        return f"FAILED ({failed} of {len(self.cases)} cases)"
+            return f"PASSED ({len(self.cases)} of {len(self.cases)} cases{noted})"
+        return f"FAILED ({failed} of {len(self.cases)} cases{noted})"
 
     def report(self) -> str:
         """The plain-text report."""
@@ -143,6 +172,9 @@ class CheckResult:
             case, step = failure
             lines += ["", f"First difference ({case.label}, {step.name}):"]
             lines += [f"  {line}" for line in step.explanation.splitlines()]
+        for where, text in self.notes:
+            lines += ["", f"Note ({where}):"]
+            lines += [f"  {line}" for line in text.splitlines()]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -177,6 +209,14 @@ class CheckResult:
                 f'<div style="border-left: 4px solid {colour}; padding: 0.3em 0.8em; margin-top: 0.6em">'
                 f"<b>First difference</b> ({html.escape(case.label)}, {html.escape(step.name)}):"
                 f'<pre style="white-space: pre-wrap; margin: 0.3em 0">{html.escape(step.explanation)}</pre>'
+                "</div>"
+            )
+        for where, text in self.notes:
+            parts.append(
+                f'<div style="border-left: 4px solid {COLOURS[SKIP]}; padding: 0.3em 0.8em; '
+                'margin-top: 0.6em">'
+                f"<b>Note</b> ({html.escape(where)}):"
+                f'<pre style="white-space: pre-wrap; margin: 0.3em 0">{html.escape(text)}</pre>'
                 "</div>"
             )
         parts.append("</div>")
@@ -239,16 +279,18 @@ def _shape(t: Tensor) -> str:
     return "(" + ", ".join(map(str, t.shape)) + ")"
 
 
-def _tolerance(reference: Tensor) -> float:
+def _tolerance(reference: Tensor, relative: float = RELATIVE_TOLERANCE) -> float:
     finite = reference.detach()[torch.isfinite(reference.detach())]
     scale = finite.abs().max().item() if finite.numel() else 0.0
-    return RELATIVE_TOLERANCE * max(1.0, scale)
+    return relative * max(1.0, scale)
 
 
-def _difference(student: Any, reference: Any, names: Sequence[str] = ()) -> tuple[float, str] | None:
+def _difference(student: Any, reference: Any, names: Sequence[str] = (),
+                relative: float = RELATIVE_TOLERANCE) -> tuple[float, str] | None:
     """None if two (nested) values agree; else (largest error or inf, "differs ..." in words).
 
     ``names`` label the tensors (for example a forward's arguments); by default they are counted.
+    ``relative`` is the tolerance, relative to max(1, the reference's largest magnitude).
     """
     ours, theirs = _tensors(student), _tensors(reference)
     if len(ours) != len(theirs):
@@ -263,7 +305,7 @@ def _difference(student: Any, reference: Any, names: Sequence[str] = ()) -> tupl
         mine, ref = mine.detach().double(), ref.detach().double()
         error = torch.where(mine == ref, 0.0, (mine - ref).abs())  # equal infinities agree
         largest = error.max().item() if error.numel() else 0.0
-        if (math.isnan(largest) or largest > _tolerance(ref)) and (
+        if (math.isnan(largest) or largest > _tolerance(ref, relative)) and (
             worst is None or math.isnan(largest) or largest > worst[0]
         ):
             by = f"by {largest:.3g} at most"
@@ -428,12 +470,19 @@ def _layout_difference(student: Mapping[str, Tensor], reference: Mapping[str, Te
     if problems:
         problems.sort(key=lambda item: item[0])
         return problems[0][1], len(problems)
-    for position, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+    return "", 0
+
+
+def _order_note(student: Mapping[str, Tensor], reference: Mapping[str, Tensor]) -> str:
+    """A note when two state dicts have the same keys in another order ("" when the order agrees)."""
+    for position, (a, b) in enumerate(zip(student, reference, strict=True)):
         if a != b:
             return (f"The keys and shapes agree, but not their order: entry {position + 1} is `{a}` in yours "
-                    f"and `{b}` in the reference. The order is that in which __init__ assigns submodules "
-                    "and parameters; assign them in the reference's order."), 1
-    return "", 0
+                    f"and `{b}` in the reference. This is not a failure: weights and checkpoints load by "
+                    "name, and the check compares by name. The order is that in which __init__ assigns "
+                    "submodules and parameters; it matters only where parameters are matched by position, "
+                    "as in an optimiser's saved state.")
+    return ""
 
 
 def _parameter_count(model: nn.Module) -> int:
@@ -450,6 +499,53 @@ def _parameter_or_buffer(student: nn.Module, reference: nn.Module) -> str:
             return (f"The state dicts have the same entries, but `{key}` is {which[0]} in the reference "
                     f"and {which[1]} in yours.")
     return ""
+
+
+def _state_difference(student: nn.Module, reference: nn.Module, inputs: Sequence[Tensor], noun: str,
+                      output_names: Sequence[str]) -> tuple[str, str] | None:
+    """After a training-mode forward with agreeing outputs: the first state-dict entry (a running
+    statistic, usually) that now differs, as (summary, explanation); None when all agree."""
+    mine, theirs = student.state_dict(), reference.state_dict()
+    parameters = dict(reference.named_parameters())
+    for key, ref in theirs.items():
+        difference = _difference(mine[key], ref)
+        if difference is None:
+            continue
+        if ref.numel() == 1:
+            how = f"is {_values(mine[key].double())} in yours and {_values(ref.double())} in the reference"
+        else:
+            how = difference[1]
+        what = "parameter" if key in parameters else "buffer"
+        text = (f"In train mode the outputs agree, but the forward updates the state differently: both "
+                f"started from the same state dict, and after one training-mode forward the {what} `{key}` "
+                f"{how}.")
+        owner = key.rpartition(".")[0]
+        ref_module = dict(reference.named_modules()).get(owner)
+        my_module = dict(student.named_modules()).get(owner)
+        settings = [f"{attribute}={getattr(my_module, attribute)!r} in yours and "
+                    f"{getattr(ref_module, attribute)!r} in the reference"
+                    for attribute in ("momentum", "track_running_stats", "eps")
+                    if hasattr(ref_module, attribute) and hasattr(my_module, attribute)
+                    and getattr(my_module, attribute) != getattr(ref_module, attribute)]
+        if settings:
+            text += f" `{owner}` has {'; '.join(settings)}."
+        elif key not in parameters:
+            text += (" Compare how yours updates it: a batch norm's running mean and variance move by "
+                     "`momentum` (0.1 in PyTorch) towards the batch's mean and its unbiased variance, "
+                     "and `num_batches_tracked` counts the training-mode calls.")
+        else:
+            text += " A forward must not change the parameters: look for an in-place operation on one."
+        student.eval()
+        reference.eval()
+        with torch.no_grad():
+            after, error = _run(student, [x.detach().clone() for x in inputs], noun)
+            reference_after, _ = _run(reference, [x.detach().clone() for x in inputs], "the reference")
+        consequence = None if error else _difference(after, reference_after, output_names)
+        if consequence is not None:
+            text += (f"\nSo a trained model evaluates differently: after this one step, in eval mode "
+                     f"{noun}'s output {consequence[1]}.")
+        return f"`{key}` {difference[1]} after the forward", text
+    return None
 
 
 def _run(model: nn.Module, inputs: Sequence[Tensor], noun: str) -> tuple[Any, str]:
@@ -482,7 +578,10 @@ def _compare_modules(
         steps.append(Step("parameters", FAIL, f"{ours:,} (reference {theirs:,})", text))
     entries = len(reference.state_dict())
     if layout_count == 0:
-        steps.append(Step("state dict", PASS, f"{entries} entries: same keys, shapes and order"))
+        note = _order_note(student.state_dict(), reference.state_dict())
+        summary = f"{entries} entries: same keys and shapes, " + ("in another order (a note)" if note else
+                                                                  "and order")
+        steps.append(Step("state dict", PASS, summary, note=note))
     else:
         summary = f"{layout_count} difference(s) in {entries} entries"
         steps.append(Step("state dict", FAIL, summary, layout_text))
@@ -513,8 +612,17 @@ def _compare_modules(
         if difference is None:
             largest = max(((a.detach() - b.detach()).abs().max().item() for a, b in
                            zip(_tensors(mine), _tensors(theirs), strict=True)), default=0.0)
-            steps.append(Step(name, PASS, f"agrees (largest difference {largest:.1e})"))
+            summary = f"agrees (largest difference {largest:.1e})"
             outputs[mode] = (mine, theirs, inputs_mode, reference_inputs)
+            parameters = dict(reference.named_parameters())
+            buffers = [key for key in reference.state_dict() if key not in parameters]
+            if mode == "train" and buffers:
+                state = _state_difference(student, reference, inputs, noun, output_names)
+                if state is not None:
+                    steps.append(Step(name, FAIL, state[0], state[1]))
+                    continue
+                summary += f"; its {len(buffers)} buffers agree after it"
+            steps.append(Step(name, PASS, summary))
             continue
         text = (f"In {mode} mode, on the same weights and input, {noun}'s output {difference[1]}.")
         border = _border_note(mine, theirs)
@@ -680,7 +788,8 @@ def function(
     """Check a function (a loss, a metric) against a reference on named argument tuples.
 
     Tensor arguments are made float64 and, with ``gradient=True``, the gradients of the
-    (summed) results with respect to them are compared too.
+    (summed) results with respect to them are compared too. A function that returns or computes
+    in float32 (or less) is judged with ``FLOAT32_TOLERANCE``, and its summaries say so.
     """
     if not callable(student) or not callable(reference):
         raise TypeError(f"student and reference must be callable, got {type(student).__name__} "
@@ -692,8 +801,10 @@ def function(
         for _ in range(2):
             prepared.append([a.detach().double().requires_grad_(gradient) if torch.is_tensor(a)
                              else a.copy() if isinstance(a, np.ndarray) else a for a in arguments])
+        watch = _DtypeWatch()
         try:
-            ours = student(*prepared[0])
+            with watch:
+                ours = student(*prepared[0])
         except Exception as error:  # a student's function may raise anything: report it
             steps.append(Step("value", FAIL, "your function raised an error",
                               f"Calling your function raised {type(error).__name__}: {error}."))
@@ -702,24 +813,79 @@ def function(
             results.append(Case(label, steps))
             continue
         theirs = reference(*prepared[1])
+        low = _low_precision(watch.dtypes | _value_dtypes(ours))
+        relative, precision, note = RELATIVE_TOLERANCE, "", ""
+        if low is not None:
+            relative, precision = FLOAT32_TOLERANCE, f" (float32 tolerance {FLOAT32_TOLERANCE:g})"
+            note = (f"Your function computes in {_dtype_name(low)} (at least in part), so its values and "
+                    f"gradients are judged with float32's tolerance: a relative {FLOAT32_TOLERANCE:g}, "
+                    f"where a float64 function is held to {RELATIVE_TOLERANCE:g}.")
+            if low != torch.float32:
+                note += f" {_dtype_name(low)} rounds more coarsely than that: compute in float32 or float64."
         ours_t, theirs_t = _as_tensor(ours), _as_tensor(theirs)
-        difference = _difference(ours_t, theirs_t)
+        difference = _difference(ours_t, theirs_t, relative=relative)
         if difference is not None:
             if ours_t.numel() <= 4 and theirs_t.numel() <= 4:
                 shown = f"{_values(ours_t)}, the reference {_values(theirs_t)}"
             else:
                 shown = f"a value that {difference[1]}"
-            steps.append(Step("value", FAIL, difference[1], f"On {label}, your function returns {shown}."))
+            text = f"On {label}, your function returns {shown}."
+            if low is not None:
+                text += (f" It computes in {_dtype_name(low)}, and is judged with float32's tolerance "
+                         f"(a relative {FLOAT32_TOLERANCE:g}): the difference is more than float32's "
+                         "rounding explains.")
+            steps.append(Step("value", FAIL, difference[1] + precision, text, note=note))
             if gradient:
                 steps.append(Step("gradient", SKIP, "not compared: the values already differ"))
             results.append(Case(label, steps))
             continue
         shown = f"agrees: {_values(theirs_t)}" if theirs_t.numel() <= 4 else "agrees"
-        steps.append(Step("value", PASS, shown))
+        steps.append(Step("value", PASS, shown + precision, note=note))
         if gradient:
-            steps.append(_function_gradient(ours, theirs, prepared, label))
+            steps.append(_function_gradient(ours, theirs, prepared, label, relative, precision))
         results.append(Case(label, steps))
     return CheckResult(subject, results)
+
+
+class _DtypeWatch(TorchFunctionMode):
+    """Records the floating-point dtypes of the tensors that torch operations take and return."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dtypes: set[torch.dtype] = set()
+
+    def __torch_function__(self, func: Callable, types: Any, args: tuple = (),
+                           kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        for t in _tensors((args, kwargs, result)):
+            if t.is_floating_point():
+                self.dtypes.add(t.dtype)
+        return result
+
+
+def _value_dtypes(value: Any) -> set[torch.dtype]:
+    """The floating-point dtypes of a returned value: tensors, NumPy arrays and scalars, nested."""
+    if torch.is_tensor(value):
+        return {value.dtype} if value.is_floating_point() else set()
+    if isinstance(value, np.ndarray | np.generic):
+        low = {np.dtype(np.float32): torch.float32, np.dtype(np.float16): torch.float16}
+        return {low[value.dtype]} if value.dtype in low else set()
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return set().union(*(_value_dtypes(item) for item in value))
+    return set()
+
+
+def _low_precision(dtypes: Iterable[torch.dtype]) -> torch.dtype | None:
+    """The coarsest floating-point dtype below float64 among ``dtypes``; None if there is none."""
+    low = [d for d in dtypes if torch.finfo(d).eps > torch.finfo(torch.float64).eps]
+    return max(low, key=lambda d: torch.finfo(d).eps, default=None)
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
 
 
 def _as_tensor(value: Any) -> Tensor:
@@ -733,7 +899,8 @@ def _values(t: Tensor) -> str:
     return numbers[0] if t.dim() == 0 else "(" + ", ".join(numbers) + ")"
 
 
-def _function_gradient(ours: Any, theirs: Any, prepared: list[list[Any]], label: str) -> Step:
+def _function_gradient(ours: Any, theirs: Any, prepared: list[list[Any]], label: str,
+                       relative: float = RELATIVE_TOLERANCE, precision: str = "") -> Step:
     if not (torch.is_tensor(theirs) and theirs.requires_grad):
         return Step("gradient", SKIP, "not compared: the reference's value has no gradient")
     if not (torch.is_tensor(ours) and ours.requires_grad):
@@ -749,12 +916,12 @@ def _function_gradient(ours: Any, theirs: Any, prepared: list[list[Any]], label:
     for number, (a, b) in enumerate(zip(mine, ref, strict=True)):
         grad_a = torch.zeros_like(a) if a.grad is None else a.grad
         grad_b = torch.zeros_like(b) if b.grad is None else b.grad
-        difference = _difference(grad_a, grad_b)
+        difference = _difference(grad_a, grad_b, relative=relative)
         if difference is not None:
-            return Step("gradient", FAIL, f"argument {number + 1}: {difference[1]}",
+            return Step("gradient", FAIL, f"argument {number + 1}: {difference[1]}{precision}",
                         f"On {label}, the values agree but the gradient with respect to argument "
                         f"{number + 1} {difference[1]}.")
-    return Step("gradient", PASS, "agrees")
+    return Step("gradient", PASS, "agrees" + precision)
 
 
 # --- losses and the metric protocol (chapter 7) ----------------------------------------------------
@@ -777,7 +944,8 @@ def loss_cases() -> dict[str, tuple[Tensor, Tensor]]:
 def ssim(student: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
     """Check an SSIM function ``ssim(restored, clean)`` against the release's (``durn_teach.losses.ssim``).
 
-    Values and gradients with respect to both images are compared on synthetic batches.
+    Values and gradients with respect to both images are compared on synthetic batches, with
+    float32's tolerance (``FLOAT32_TOLERANCE``) when your function computes in float32.
     """
     from durn_teach.losses import ssim as reference
 

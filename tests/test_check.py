@@ -241,11 +241,121 @@ class ReorderedDuRB_P(DuRB_P):
                          **{k: v for k, v in self._modules.items() if k not in ("conv1", "conv2")}}
 
 
-def test_state_dict_order_is_checked():
+class ReorderedAndSwappedDuRB_P(ReorderedDuRB_P):
+    """Assigned in another order and, wrongly, applied in that order too: conv2 before conv1."""
+
+    def forward(self, x, res):
+        x_r = x
+        x = self.relu(self.norm1(self.conv2(x)))
+        x = self.relu(self.norm2(self.conv1(x) + x_r))
+        res = self.relu(self.up_norm(self.up_conv(x)) + res)
+        return self.relu(self.down_norm(self.down_conv(res)) + x_r), res
+
+
+def test_another_state_dict_order_is_a_note_not_a_failure():
     result = check.block("DuRB-P", ReorderedDuRB_P)
-    assert result.cases[0].steps[0].status == check.PASS
-    assert ("The keys and shapes agree, but not their order: entry 3 is `conv2.conv2d.weight` in yours and "
-            "`norm1.norm.weight` in the reference.") in result.explanation
+    assert result.passed, result.report()
+    state = result.cases[0].steps[1]
+    assert state.status == check.PASS
+    assert state.summary == "28 entries: same keys and shapes, in another order (a note)"
+    note = ("The keys and shapes agree, but not their order: entry 3 is `conv2.conv2d.weight` in yours and "
+            "`norm1.norm.weight` in the reference. This is not a failure: weights and checkpoints load "
+            "by name")
+    assert state.note.startswith(note)
+    assert result.explanation == ""
+    report = result.report()
+    assert report.startswith("durn_teach.check · DuRB-P: PASSED (3 of 3 cases; 1 note below)")
+    assert "Note (2 of 3 cases, state dict):" in report and note in report  # norm_type=None keeps the order
+    assert "<b>Note</b> (2 of 3 cases, state dict)" in result._repr_html_()
+    assert "note" not in check.block("DuRB-P", DuRB_P).report()
+
+
+def test_another_order_is_judged_by_names_so_swapped_modules_still_fail():
+    result = check.block("DuRB-P", ReorderedAndSwappedDuRB_P)
+    assert not result.passed
+    steps = {step.name: step for step in result.cases[0].steps}
+    assert steps["state dict"].status == check.PASS and steps["state dict"].note
+    assert steps["output (eval)"].status == check.FAIL
+    assert "The first submodule whose output differs is `conv1`, and its input already" in result.explanation
+    assert "FAILED (3 of 3 cases; 1 note below)" in result.report()
+
+
+class MomentumDuRB_P(DuRB_P):
+    """DuRB-P whose batch norms use momentum 0.9 (Keras's convention) instead of PyTorch's 0.1."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for module in self.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = 0.9
+
+
+def test_running_statistics_are_compared_after_the_training_step():
+    result = check.block("DuRB-P", MomentumDuRB_P)
+    assert not result.passed
+    assert [case.passed for case in result.cases] == [False, True, False]  # norm_type=None has no buffers
+    steps = {step.name: step for step in result.cases[0].steps}
+    assert steps["output (eval)"].status == check.PASS and steps["gradient"].status == check.PASS
+    assert steps["output (train)"].status == check.FAIL
+    assert steps["output (train)"].summary.startswith(
+        "`norm1.norm.running_mean` differs from the reference's by")
+    explanation = result.explanation
+    assert explanation.startswith("In train mode the outputs agree, but the forward updates the state "
+                                  "differently")
+    assert "the buffer `norm1.norm.running_mean` differs from the reference's by" in explanation
+    assert "`norm1.norm` has momentum=0.9 in yours and 0.1 in the reference." in explanation
+    consequence = explanation.split("in eval mode your block's output differs from the reference's by ")[1]
+    assert float(consequence.split()[0]) > 1  # the trained block evaluates differently
+
+    correct = check.block("DuRB-P", DuRB_P)
+    assert correct.cases[0].steps[3].summary.endswith("; its 12 buffers agree after it")
+    assert correct.cases[1].steps[3].summary == "agrees (largest difference 0.0e+00)"
+
+
+class HandBatchNorm(nn.Module):
+    """Batch normalisation written out, with nn.BatchNorm2d's entries; ``unbiased=False`` keeps the
+    batch's biased variance in ``running_var``, where PyTorch keeps the unbiased one."""
+
+    def __init__(self, dim, unbiased=True):
+        super().__init__()
+        self.weight, self.bias = nn.Parameter(torch.ones(dim)), nn.Parameter(torch.zeros(dim))
+        self.register_buffer("running_mean", torch.zeros(dim))
+        self.register_buffer("running_var", torch.ones(dim))
+        self.register_buffer("num_batches_tracked", torch.tensor(0))
+        self.unbiased = unbiased
+
+    def forward(self, x):
+        if self.training:
+            mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=False)
+            n = x.numel() // x.shape[1]
+            with torch.no_grad():
+                self.running_mean.mul_(0.9).add_(0.1 * mean)
+                self.running_var.mul_(0.9).add_(0.1 * (var * n / (n - 1) if self.unbiased else var))
+                self.num_batches_tracked += 1
+        else:
+            mean, var = self.running_mean, self.running_var
+        x = (x - mean[:, None, None]) / torch.sqrt(var[:, None, None] + 1e-5)
+        return x * self.weight[:, None, None] + self.bias[:, None, None]
+
+
+def hand_norm_durb_p(unbiased):
+    def build(**options):
+        block = DuRB_P(**options)
+        for name in ["norm1", "norm2", "up_norm", "down_norm"]:
+            if isinstance(getattr(block, name).norm, nn.BatchNorm2d):
+                getattr(block, name).norm = HandBatchNorm(options["dim"], unbiased)
+        return block
+
+    return build
+
+
+def test_a_hand_written_batch_norm_passes_and_a_biased_running_variance_fails():
+    assert check.block("DuRB-P", hand_norm_durb_p(unbiased=True)).passed
+    result = check.block("DuRB-P", hand_norm_durb_p(unbiased=False))
+    assert [step.status for step in result.cases[0].steps] == [check.PASS] * 3 + [check.FAIL, check.PASS]
+    explanation = result.explanation
+    assert "after one training-mode forward the buffer `norm1.norm.running_var` differs" in explanation
+    assert "towards the batch's mean and its unbiased variance" in explanation
 
 
 class RenamedConvLayer(nn.Module):
@@ -404,6 +514,69 @@ def test_ssim_check():
     assert ", the reference 0." in wrong.explanation
     detached = check.ssim(lambda a, b: torch.tensor(ssim(a, b).item()))
     assert "carries no gradient" in detached.explanation
+
+
+def gaussian_ssim(restored, clean, size=11, c1=0.01**2, c2=0.03**2, dtype=torch.float32):
+    """SSIM as pytorch_ssim writes it: a Gaussian window made in float32 (sigma 1.5), and the
+    statistics computed in ``dtype``; the result is returned in the input's dtype."""
+    restored, clean = restored.to(dtype), clean.to(dtype)
+    channels = restored.shape[1]
+    g = torch.exp(-((torch.arange(size, dtype=torch.float32) - size // 2) ** 2) / (2 * 1.5**2))
+    g = g / g.sum()
+    window = torch.outer(g, g).expand(channels, 1, size, size).to(restored)
+
+    def mean(t):
+        return F.conv2d(t, window, padding=size // 2, groups=channels)
+
+    mu_x, mu_y = mean(restored), mean(clean)
+    var_x, var_y = mean(restored**2) - mu_x**2, mean(clean**2) - mu_y**2
+    cov = mean(restored * clean) - mu_x * mu_y
+    numerator = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
+    return (numerator / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))).mean().double()
+
+
+def test_a_float32_ssim_is_judged_with_float32s_tolerance():
+    from durn_teach.losses import ssim
+
+    restored, clean = check.loss_cases()["a gray batch"]
+    float32_window = gaussian_ssim  # float32 window, float32 statistics, returned as float64
+    float32_window_only = lambda a, b: gaussian_ssim(a, b, dtype=torch.float64)  # noqa: E731
+    float32_inputs = lambda a, b: ssim(a.float(), b.float())  # noqa: E731, the release's, in float32
+    for student in (float32_window, float32_window_only, float32_inputs):
+        # float32's rounding alone is more than float64's tolerance...
+        assert abs(student(restored, clean).item() - ssim(restored, clean).item()) > check.RELATIVE_TOLERANCE
+        result = check.ssim(student)  # ...but within float32's
+        assert result.passed, result.report()
+        assert all(case.steps[0].summary.endswith("(float32 tolerance 1e-05)") for case in result.cases)
+        assert all(case.steps[1].summary == "agrees (float32 tolerance 1e-05)" for case in result.cases)
+        assert ("Your function computes in float32 (at least in part), so its values and gradients are "
+                "judged with float32's tolerance: a relative 1e-05, where a float64 function is held to "
+                "1e-07.") in result.report()
+    assert check.FLOAT32_TOLERANCE == 1e-5 and check.RELATIVE_TOLERANCE == 1e-7
+
+
+def test_a_float32_ssim_with_a_wrong_window_or_constants_still_fails():
+    seven = check.ssim(lambda a, b: gaussian_ssim(a, b, size=7))
+    assert [case.passed for case in seven.cases] == [False, False, True]  # SSIM(x, x) is 1 with any window
+    assert seven.cases[0].steps[0].summary.endswith("at most (float32 tolerance 1e-05)")
+    assert seven.explanation.startswith("On a gray batch, your function returns 0.")
+    assert "It computes in float32, and is judged with float32's tolerance (a relative 1e-05)" in (
+        seven.explanation)
+    unsquared = check.ssim(lambda a, b: gaussian_ssim(a, b, c1=0.01, c2=0.03))
+    assert not unsquared.passed and "judged with float32's tolerance" in unsquared.explanation
+    c1_only = check.ssim(lambda a, b: gaussian_ssim(a, b, c1=0.01))  # the smallest of these differences
+    assert not c1_only.passed
+    in_float64 = check.ssim(lambda a, b: gaussian_ssim(a, b, size=7, dtype=torch.float64).double())
+    assert not in_float64.passed and "float32" in in_float64.report()  # its window is still float32
+
+
+def test_a_float64_ssim_keeps_float64s_tolerance():
+    from durn_teach.losses import ssim
+
+    result = check.ssim(ssim)
+    assert "float32" not in result.report() and "note" not in result.report()
+    slightly_off = check.ssim(lambda a, b: ssim(a, b) * (1 + 1e-6))  # within float32's tolerance only
+    assert not slightly_off.passed and "float32" not in slightly_off.report()
 
 
 def test_loss_check_by_name():
