@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import time
 import weakref
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -70,24 +71,39 @@ def use_fast_path(model: nn.Module) -> nn.Module:
 
 
 def _conv_batchnorm_pairs(model: nn.Module) -> list[tuple[str, str]]:
-    """(convolution, BatchNorm) module names where the BatchNorm reads only that convolution's output."""
+    """(convolution, BatchNorm) module names that can fold: each used once, the BN on the conv alone.
+
+    In the traced graph the convolution must be called at one place only, with its output read by
+    that BatchNorm alone, and the BatchNorm called there only; neither may be read otherwise (a
+    ``get_attr`` of its weight, say). A convolution shared by two places would get the folded
+    weights at both.
+    """
     try:
         graph = torch.fx.symbolic_trace(model).graph
     except Exception as error:  # tracing errors come in many types
         raise ValueError(
-            f"cannot fold the BatchNorm layers of {type(model).__name__}: torch.fx cannot trace it ({error})"
+            f"cannot fold the BatchNorm layers of {type(model).__name__}: "
+            f"torch.fx cannot trace it ({error})"
         ) from error
     modules = dict(model.named_modules())
+    calls = Counter(node.target for node in graph.nodes if node.op == "call_module")
+    attributes = [node.target for node in graph.nodes if node.op == "get_attr"]
+
+    def used_once(name: str) -> bool:
+        return calls[name] == 1 and not any(a == name or a.startswith(name + ".") for a in attributes)
+
     pairs = []
     for node in graph.nodes:
-        if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d):
+        if node.op != "call_module" or type(modules[node.target]) is not nn.BatchNorm2d:
             continue
-        source = node.args[0]
+        source = node.args[0] if len(node.args) == 1 and not node.kwargs else None
         if (
             isinstance(source, torch.fx.Node)
             and source.op == "call_module"
             and type(modules[source.target]) is nn.Conv2d
             and len(source.users) == 1
+            and used_once(source.target)
+            and used_once(node.target)
             and modules[node.target].running_var is not None
         ):
             pairs.append((source.target, node.target))
@@ -102,23 +118,8 @@ def _refuse_training(module: nn.Module, args: Any) -> None:
         )
 
 
-def fold_batchnorm(model: nn.Module) -> nn.Module:
-    """An inference-only copy of ``model`` with each BatchNorm folded into the convolution before it.
-
-    In evaluation mode ``BN(conv(x)) = s * (W x + b - mean) + beta`` with
-    ``s = gamma / sqrt(var + eps)``, which is one convolution with weights ``s W`` and bias
-    ``s (b - mean) + beta``: one pass over the features fewer (Ioffe and Szegedy, 2015, Sec. 3.1).
-    Only a BatchNorm that reads a convolution's output alone is folded; one after a sum (as in
-    DuRB-P's ``norm2(conv2(x) + x_r)``) stays. The copy computes the evaluation-mode outputs of
-    ``model`` to rounding error and refuses to run in training mode.
-
-    Keys: the copy keeps every module name, so the convolutions' keys are the release's, but they
-    hold the folded values; a convolution that had no bias gains one (``...conv1.bias``), and the
-    folded BatchNorms become ``nn.Identity`` with no keys. Its state dict is therefore not a
-    checkpoint: save and load the original network.
-    """
-    pairs = _conv_batchnorm_pairs(model)
-    folded = copy.deepcopy(model).eval()
+def _fold(folded: nn.Module, pairs: list[tuple[str, str]]) -> nn.Module:
+    """Fold each (convolution, BatchNorm) of ``pairs`` in ``folded`` (a copy, changed in place)."""
     for conv_name, norm_name in pairs:
         conv, norm = folded.get_submodule(conv_name), folded.get_submodule(norm_name)
         with torch.no_grad():
@@ -127,17 +128,35 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
             shift = norm.bias.double() if norm.affine else 0
             bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(variance)
             weight = conv.weight.double() * scale.reshape(-1, 1, 1, 1)
-            conv.weight.copy_(weight.to(conv.weight.dtype))
-            new_bias = ((bias - norm.running_mean.double()) * scale + shift).to(conv.weight.dtype)
-            if conv.bias is None:
-                conv.bias = nn.Parameter(new_bias)
-            else:
-                conv.bias.copy_(new_bias)
+            dtype = conv.weight.dtype
+            # New tensors, not in-place: a weight tied to another module keeps its values there.
+            conv.weight = nn.Parameter(weight.to(dtype), requires_grad=False)
+            conv.bias = nn.Parameter(((bias - norm.running_mean.double()) * scale + shift).to(dtype))
         parent_name, _, child = norm_name.rpartition(".")
         setattr(folded.get_submodule(parent_name), child, nn.Identity())
     folded.requires_grad_(False)
     folded.register_forward_pre_hook(_refuse_training)
     return folded
+
+
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """An inference-only copy of ``model`` with each BatchNorm folded into the convolution before it.
+
+    In evaluation mode ``BN(conv(x)) = s * (W x + b - mean) + beta`` with
+    ``s = gamma / sqrt(var + eps)``, which is one convolution with weights ``s W`` and bias
+    ``s (b - mean) + beta``: one pass over the features fewer (Ioffe and Szegedy, 2015, Sec. 3.1).
+    Only a BatchNorm that reads a convolution's output alone is folded; one after a sum (as in
+    DuRB-P's ``norm2(conv2(x) + x_r)``) stays, and so does a pair whose convolution or BatchNorm
+    is used at another place too. The copy computes the evaluation-mode outputs of ``model`` to
+    rounding error and refuses to run in training mode; ``model`` itself is not changed.
+
+    Keys: the copy keeps every module name, so the convolutions' keys are the release's, but they
+    hold the folded values; a convolution that had no bias gains one (``...conv1.bias``), and the
+    folded BatchNorms become ``nn.Identity`` with no keys. Its state dict is therefore not a
+    checkpoint: save and load the original network.
+    """
+    folded = copy.deepcopy(model).eval()
+    return _fold(folded, _conv_batchnorm_pairs(folded))
 
 
 def _fingerprint(model: nn.Module) -> tuple:
