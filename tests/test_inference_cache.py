@@ -1,6 +1,9 @@
-"""The fast path of ``restore`` folds only what is right (issue 22)."""
+"""The fast path of ``restore`` never computes with stale weights and folds only what is right
+(issue 22)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -8,7 +11,8 @@ import torch
 from torch import nn
 
 from durn_teach import build_model, restore
-from durn_teach.speed import fold_batchnorm, inference_copy
+from durn_teach.norms import InsNorm
+from durn_teach.speed import adam, fold_batchnorm, inference_copy
 
 TOLERANCE = 1e-4  # fast path against optimize=False, float32
 CHANGED = 1e-2  # each update must move the output at least this much, or the test proves nothing
@@ -37,6 +41,108 @@ def durn_p(seed: int = 0) -> nn.Module:
 
 def gray_image(side: int = 32, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random((side, side), dtype=np.float32)
+
+
+def _gradients(model: nn.Module) -> None:
+    generator = torch.Generator().manual_seed(3)
+    for p in model.parameters():
+        p.grad = torch.randn(p.shape, generator=generator)
+
+
+def fused_adam_step(model: nn.Module) -> None:
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2, fused=True)
+    assert optimiser.defaults["fused"]  # the fused kernel runs on CPU in this PyTorch
+    _gradients(model)
+    optimiser.step()
+
+
+def project_adam_step(model: nn.Module) -> None:
+    optimiser = adam(model.parameters(), lr=1e-2)
+    assert optimiser.defaults.get("fused")
+    _gradients(model)
+    optimiser.step()
+
+
+def data_edit(model: nn.Module) -> None:
+    model.conv1.conv2d.weight.data.mul_(1.5)
+
+
+def batchnorm_weight_data_edit(model: nn.Module) -> None:
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.weight.data.mul_(0.5)
+
+
+def ema_update(model: nn.Module) -> None:
+    other = durn_p(seed=1)
+    for p, q in zip(model.parameters(), other.parameters(), strict=True):
+        p.data.mul_(0.9).add_(q.data, alpha=0.1)
+    for b, c in zip(model.buffers(), other.buffers(), strict=True):
+        if b.is_floating_point():
+            b.data.mul_(0.9).add_(c.data, alpha=0.1)
+
+
+def eps_change(model: nn.Module) -> None:
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.eps = 0.5
+
+
+def load_state_dict(model: nn.Module) -> None:
+    model.load_state_dict(durn_p(seed=2).state_dict())
+
+
+UPDATES: dict[str, Callable[[nn.Module], None]] = {
+    "fused Adam": fused_adam_step,
+    "durn_teach.speed.adam": project_adam_step,
+    ".data edit": data_edit,
+    "BatchNorm .data edit": batchnorm_weight_data_edit,
+    "EMA update": ema_update,
+    "eps change": eps_change,
+    "load_state_dict": load_state_dict,
+}
+
+
+@pytest.mark.parametrize("update", list(UPDATES))
+def test_the_fast_path_computes_with_the_current_weights_after_any_update(update):
+    model, image = durn_p(), gray_image()
+    before = restore(model, image)  # builds and caches the fast copy
+    np.testing.assert_allclose(before, restore(model, image, optimize=False), rtol=0, atol=TOLERANCE)
+    UPDATES[update](model)
+    faithful = restore(model, image, optimize=False)
+    assert np.abs(faithful - before).max() > CHANGED
+    np.testing.assert_allclose(restore(model, image), faithful, rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(restore(model, image), faithful, rtol=0, atol=TOLERANCE)  # cached again
+
+
+def test_the_copy_stays_cached_while_nothing_changes_and_a_new_one_reuses_the_trace(monkeypatch):
+    from durn_teach import speed
+
+    model = durn_p()
+    first = inference_copy(model)
+    assert inference_copy(model) is first
+    traces = []
+    monkeypatch.setattr(speed, "_conv_batchnorm_pairs", lambda m: traces.append(m) or [])
+    data_edit(model)
+    second = inference_copy(model)
+    assert second is not first and not traces  # refolded with the pairs found before
+    assert inference_copy(model) is second
+    eps_change(model)
+    inference_copy(model)
+    assert len(traces) == 1  # another setting: traced again
+
+
+def test_an_instance_norm_setting_reaches_the_fast_copy():
+    torch.manual_seed(0)
+    model = build_model("DuRN-U")
+    image = np.random.default_rng(0).random((16, 16, 3), dtype=np.float32)
+    before = restore(model, image)
+    for module in model.modules():
+        if isinstance(module, InsNorm):
+            module.eps = 10.0
+    faithful = restore(model, image, optimize=False)
+    assert np.abs(faithful - before).max() > CHANGED
+    np.testing.assert_allclose(restore(model, image), faithful, rtol=0, atol=TOLERANCE)
 
 
 class SharedConv(nn.Module):
