@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from durn_teach.models import in_channels
-from durn_teach.speed import inference_copy
+from durn_teach.speed import evaluation_view, inference_copy, no_tracing
 
 
 def check_image(image: np.ndarray, channels: int) -> None:
@@ -92,7 +92,8 @@ def restore(
 
     Sizes the network cannot take are reflection-padded and cropped back; the result has
     the input's shape and dtype. Runs in evaluation mode, without gradients, on the
-    model's device, and leaves the model's mode as it was.
+    model's device, and never changes the model: not its mode, not its running statistics, even
+    while several threads restore with it at once.
 
     ``tile`` (pixels, a multiple of the network's ``size_multiple``, at least its ``min_size``)
     restores the image in overlapping ``tile`` x ``tile`` tiles, one at a time, blended with a
@@ -105,10 +106,12 @@ def restore(
 
     ``optimize=True`` (the default) runs the fast path, which keeps the outputs to rounding
     error: a cached copy with BatchNorm folded into the convolutions, in channels-last, under
-    ``torch.inference_mode`` (:func:`durn_teach.speed.inference_copy`); ``False`` runs ``model``
-    itself. ``amp="bfloat16"`` or ``"float16"`` runs under autocast: several times faster on GPUs
-    and on CPUs with bfloat16 units, but not within the float32 tolerance (``durn-teach bench
-    --amp`` reports the difference); off by default.
+    ``torch.inference_mode`` (:func:`durn_teach.speed.inference_copy`), always with the model's
+    current weights and settings; ``False`` runs ``model`` itself (in training mode, a copy of its
+    modules in evaluation mode that shares its weights: :func:`durn_teach.speed.evaluation_view`).
+    ``amp="bfloat16"`` or ``"float16"`` runs under autocast: several times faster on GPUs and on
+    CPUs with bfloat16 units, but not within the float32 tolerance (``durn-teach bench --amp``
+    reports the difference); off by default.
 
     ``colour_order`` is the order of ``image``'s channels (``"rgb"`` or ``"bgr"``). A network
     that takes the other order (DuRN-S-P takes BGR, as the release fed it: its
@@ -136,25 +139,22 @@ def restore(
     x = x.permute(2, 0, 1)[None].to(parameter.dtype)
     multiple = getattr(model, "size_multiple", 1)
     x = F.pad(x, (0, -width % multiple, 0, -height % multiple), mode="reflect")
-    was_training = model.training
-    model.eval()
-    try:
-        network = inference_copy(model) if optimize else model
+    # Neither path changes ``model``: not its mode, not its running statistics.
+    network = inference_copy(model) if optimize else evaluation_view(model)
 
-        def run(part: torch.Tensor) -> torch.Tensor:
-            part = part.to(parameter.device)
-            with contextlib.ExitStack() as stack:
-                stack.enter_context(torch.inference_mode())
-                if amp is not None:
-                    stack.enter_context(torch.autocast(parameter.device.type, dtype=getattr(torch, amp)))
-                return network(part).to("cpu", parameter.dtype)
+    def run(part: torch.Tensor) -> torch.Tensor:
+        part = part.to(parameter.device)
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(torch.inference_mode())
+            if amp is not None:
+                stack.enter_context(torch.autocast(parameter.device.type, dtype=getattr(torch, amp)))
+            return network(part).to("cpu", parameter.dtype)
 
+    with no_tracing():
         if tile is None or tile >= max(x.shape[2:]):
             out = run(x)[0]
         else:
             out = _restore_tiled(run, x[0], tile, overlap)
-    finally:
-        model.train(was_training)
     out = out[:, :height, :width]
     out = out.permute(1, 2, 0).numpy().reshape(image.shape).astype(image.dtype)
     return np.ascontiguousarray(out[..., ::-1]) if swap else out

@@ -8,12 +8,14 @@ and ``durn-teach bench`` (:mod:`durn_teach.bench`) measure what each of these bu
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -67,6 +69,81 @@ def use_fast_path(model: nn.Module) -> nn.Module:
     return model
 
 
+class _SharedExclusiveLock:
+    """Any number of threads in :meth:`shared` sections, or one in an :meth:`exclusive` one.
+
+    A thread waiting for the exclusive section goes before threads that ask for a shared one
+    after it, so that a trace is not starved by a stream of restores.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._shared = 0
+        self._exclusive: int | None = None  # the thread id of the holder
+        self._waiting = 0
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        me = threading.get_ident()
+        depth = getattr(self._local, "depth", 0)
+        with self._condition:
+            if not depth and self._exclusive != me:
+                while self._exclusive is not None or self._waiting:
+                    self._condition.wait()
+            self._shared += 1
+        self._local.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._local.depth = depth
+            with self._condition:
+                self._shared -= 1
+                if not self._shared:
+                    self._condition.notify_all()
+
+    def check_can_trace(self) -> None:
+        """Raise where this thread is in a shared section: waiting for the exclusive one would hang."""
+        if getattr(self._local, "depth", 0):
+            raise RuntimeError("cannot trace a network while this thread runs one under no_tracing()")
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        self.check_can_trace()
+        me = threading.get_ident()
+        with self._condition:
+            if self._exclusive == me:
+                raise RuntimeError("a torch.fx trace is already running in this thread")
+            self._waiting += 1
+            try:
+                while self._exclusive is not None or self._shared:
+                    self._condition.wait()
+            finally:
+                self._waiting -= 1
+            self._exclusive = me
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._exclusive = None
+                self._condition.notify_all()
+
+
+# torch.fx's tracer replaces ``nn.Module.__call__`` and ``__getattr__`` for the whole process
+# while it traces, so a network that runs in another thread meanwhile is traced instead of run.
+_TRACING = _SharedExclusiveLock()
+
+
+def no_tracing() -> contextlib.AbstractContextManager[None]:
+    """Hold while running a network from several threads: no trace of this module starts meanwhile.
+
+    :func:`fold_batchnorm` and :func:`inference_copy` trace with ``torch.fx``, which patches
+    ``nn.Module.__call__`` process-wide while it runs; they wait until every thread inside
+    ``no_tracing()`` has left it. :func:`durn_teach.restore` runs its networks inside it.
+    """
+    return _TRACING.shared()
+
+
 def _conv_batchnorm_pairs(model: nn.Module) -> list[tuple[str, str]]:
     """(convolution, BatchNorm) module names that can fold: each used once, the BN on the conv alone.
 
@@ -75,13 +152,14 @@ def _conv_batchnorm_pairs(model: nn.Module) -> list[tuple[str, str]]:
     ``get_attr`` of its weight, say). A convolution shared by two places would get the folded
     weights at both.
     """
-    try:
-        graph = torch.fx.symbolic_trace(model).graph
-    except Exception as error:  # tracing errors come in many types
-        raise ValueError(
-            f"cannot fold the BatchNorm layers of {type(model).__name__}: "
-            f"torch.fx cannot trace it ({error})"
-        ) from error
+    with _TRACING.exclusive():
+        try:
+            graph = torch.fx.symbolic_trace(model).graph
+        except Exception as error:  # tracing errors come in many types
+            raise ValueError(
+                f"cannot fold the BatchNorm layers of {type(model).__name__}: "
+                f"torch.fx cannot trace it ({error})"
+            ) from error
     modules = dict(model.named_modules())
     calls = Counter(node.target for node in graph.nodes if node.op == "call_module")
     attributes = [node.target for node in graph.nodes if node.op == "get_attr"]
@@ -221,6 +299,10 @@ class _Cached:
 
 
 _INFERENCE_COPIES: weakref.WeakKeyDictionary[nn.Module, _Cached] = weakref.WeakKeyDictionary()
+# Lock order: _TRACE_TURN, then _TRACING.exclusive(), then _BUILDING. _BUILDING is never held
+# while waiting for another lock, so a thread inside no_tracing() may take it.
+_BUILDING = threading.Lock()
+_TRACE_TURN = threading.Lock()
 
 
 def inference_copy(model: nn.Module, channels_last: bool | None = None) -> nn.Module:
@@ -236,21 +318,30 @@ def inference_copy(model: nn.Module, channels_last: bool | None = None) -> nn.Mo
     is the copy's own tensors, except for the folded layers' originals, which are kept aside. A
     new copy of the same structure reuses the trace.
 
-    A copy once returned is never changed (a new one replaces it). A model that ``torch.fx``
-    cannot trace is copied without folding. ``channels_last=None`` decides by :func:`prefers_channels_last`.
+    Thread-safe: one thread traces and builds the copy while the others wait, and a copy once
+    returned is never changed (a new one replaces it). A model that ``torch.fx`` cannot trace is
+    copied without folding. ``channels_last=None`` decides by :func:`prefers_channels_last`.
     The model itself is never changed, not even its mode.
     """
     channels_last = prefers_channels_last(model) if channels_last is None else channels_last
     settings = (channels_last, _settings(model))
-    fast = _cached_copy(model, settings)
+    with _BUILDING:
+        fast = _cached_copy(model, settings)
     if fast is not None:
         return fast
-    fast = copy.deepcopy(model).eval()
-    try:
-        pairs = _conv_batchnorm_pairs(fast)
-    except ValueError:  # not traceable, so the pairs are unknown: fold nothing
-        pairs = []
-    return _new_copy(model, settings, pairs, fast)
+    _TRACING.check_can_trace()
+    with _TRACE_TURN:
+        with _BUILDING:  # another thread may have traced it while this one waited
+            fast = _cached_copy(model, settings)
+        if fast is not None:
+            return fast
+        fast = copy.deepcopy(model).eval()
+        try:
+            pairs = _conv_batchnorm_pairs(fast)
+        except ValueError:  # not traceable, so the pairs are unknown: fold nothing
+            pairs = []
+        with _BUILDING:
+            return _new_copy(model, settings, pairs, fast)
 
 
 def _cached_copy(model: nn.Module, settings: tuple) -> nn.Module | None:
@@ -285,6 +376,20 @@ def _tensor(model: nn.Module, name: str) -> torch.Tensor:
     owner, _, leaf = name.rpartition(".")
     module = model.get_submodule(owner)
     return module._parameters[leaf] if leaf in module._parameters else module._buffers[leaf]
+
+
+def evaluation_view(model: nn.Module) -> nn.Module:
+    """``model`` in evaluation mode without changing it, for running it from several threads.
+
+    ``model`` itself where every module is in evaluation mode already; otherwise a copy of its
+    modules, in evaluation mode, that shares its parameters and buffers (no tensor is copied), so
+    it computes with ``model``'s current weights while ``model``'s ``training`` flags, and the
+    BatchNorm running statistics that training mode would update, stay as they are.
+    """
+    if not any(module.training for module in model.modules()):
+        return model
+    shared = {id(t): t for t in (*model.parameters(), *model.buffers())}
+    return copy.deepcopy(model, shared).eval()
 
 
 def compile_model(model: nn.Module, **options: Any) -> nn.Module:

@@ -1,8 +1,10 @@
-"""The fast path of ``restore`` never computes with stale weights and folds only what is right
-(issue 22)."""
+"""The fast path of ``restore`` never computes with stale weights, folds only what is right, and
+is safe from several threads (issues 18 and 22)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -211,3 +213,120 @@ def test_folding_is_right_for_every_use_of_a_shared_module(network):
     np.testing.assert_allclose(restore(model, image), restore(model, image, optimize=False), atol=1e-5)
     unfolded = any(isinstance(m, nn.BatchNorm2d) for m in fold_batchnorm(model).modules())
     assert unfolded == (network in UNFOLDABLE)
+
+
+def _in_threads(count: int, work: Callable[[int], np.ndarray]) -> list[np.ndarray]:
+    """Run ``work(i)`` in ``count`` threads started together; re-raise the first error."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+    errors: list[BaseException] = []
+
+    def target(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(thread.is_alive() for thread in threads), "a thread hangs"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_threads_restoring_with_a_new_model_get_the_sequential_result():
+    image = gray_image()
+    expected = restore(durn_p(), image)
+    model = durn_p()
+    for result in _in_threads(8, lambda i: restore(model, image)):
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_a_trace_in_one_thread_does_not_break_restores_in_others():
+    image = gray_image()
+    warm = durn_p()
+    expected = restore(warm, image)
+    fresh = [durn_p() for _ in range(3)]
+
+    def work(i: int) -> list[np.ndarray]:
+        if i < 3:  # each traces a model of its own
+            return [restore(fresh[i], image)]
+        return [restore(warm, image) for _ in range(3)]
+
+    for results in _in_threads(8, work):
+        for result in results:
+            np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("optimize", [False, True])
+def test_threads_restoring_with_a_model_in_training_mode_leave_it_alone(optimize):
+    image = gray_image()
+    model = durn_p().train()
+    expected = restore(durn_p().eval(), image, optimize=optimize)
+    buffers = {key: value.clone() for key, value in model.named_buffers()}
+    seen_eval = threading.Event()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if not all(m.training for m in model.modules()):
+                seen_eval.set()
+            time.sleep(1e-4)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        results = _in_threads(6, lambda i: [restore(model, image, optimize=optimize) for _ in range(2)])
+    finally:
+        done.set()
+        watcher.join()
+    for result in (r for pair in results for r in pair):
+        np.testing.assert_array_equal(result, expected)
+    assert not seen_eval.is_set(), "restore switched the caller's model to evaluation mode"
+    assert all(m.training for m in model.modules())
+    for key, value in model.named_buffers():
+        assert torch.equal(value, buffers[key]), key
+
+
+def test_a_trace_inside_no_tracing_is_refused_not_a_deadlock():
+    from durn_teach.speed import no_tracing
+
+    model = durn_p()
+    message = "cannot trace a network while this thread runs one"
+    with no_tracing(), no_tracing(), pytest.raises(RuntimeError, match=message):  # nested: fine
+        fold_batchnorm(model)
+    assert isinstance(fold_batchnorm(model), nn.Module)
+
+
+def test_a_thread_inside_no_tracing_gets_a_copy_while_another_waits_to_trace():
+    from durn_teach import speed
+
+    warm, fresh = durn_p(), durn_p(seed=1)
+    inference_copy(warm)
+    inside, finished = threading.Event(), []
+
+    def runner() -> None:  # holds a shared section, like a restore running its network
+        with speed.no_tracing():
+            inside.set()
+            deadline = time.monotonic() + 60
+            while not speed._TRACING._waiting and time.monotonic() < deadline:
+                time.sleep(1e-3)
+            data_edit(warm)  # a new copy, no trace needed
+            finished.append(inference_copy(warm))
+
+    def tracer() -> None:
+        inside.wait()
+        finished.append(inference_copy(fresh))  # waits for the runner to leave its section
+
+    threads = [threading.Thread(target=runner, daemon=True), threading.Thread(target=tracer, daemon=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "deadlock"
+    assert len(finished) == 2
