@@ -240,4 +240,5 @@ def training_data(preset: Preset, channels: int, root: str | Path | None = None,
         options["sigma"] = 50
     val_preset = preset.replace(data=VALIDATION_DATA.get(preset.data, preset.data))
     val = paper_data(val_preset, root, VALIDATION_SPLIT.get(preset.data, "test"), **options)
-    return train, val, f"{preset.data} ({len(dataset)} training images, {len(train)} crops an epoch)"
+    crops = f", {len(train)} crops an epoch" if len(train) > len(dataset) else ""
+    return train, val, f"{preset.data} ({len(dataset)} training images{crops})"
