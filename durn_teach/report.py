@@ -93,11 +93,12 @@ def scatter(result: dict[str, Any], ax: Any, level: str | None = None, over: str
 
 def show_images(axes: Any, images: dict[str, np.ndarray], clean: np.ndarray | None = None,
                 space: str = "y") -> None:
-    """Images in a row of axes, titled with their PSNR (``space``) against ``clean`` where it is given."""
+    """Images in a row of axes, titled with their PSNR (``space``) against ``clean`` where it is given
+    (and the image has its shape: a mask is shown without one)."""
     for ax, (label, image) in zip(axes, images.items(), strict=True):
         shown = np.clip(image, 0, 1)
         ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0, vmax=1)
-        if clean is not None and image is not clean:
+        if clean is not None and image is not clean and image.shape == clean.shape:
             label = f"{label}\n{paper_psnr_ssim(image, clean, space)[0]:.2f} dB"
         ax.set_title(label, fontsize=9)
         ax.axis("off")
