@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+
+from tests.test_download import Server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NAMES = ["DuRN-P", "DuRN-P-no-norm", "DuRN-U", "DuRN-US", "DuRN-S-P", "DuRN-S"]
@@ -60,3 +63,14 @@ def recipe_state_dict(manifest: list, seed: int) -> dict[str, torch.Tensor]:
             else:
                 state[key] = 0.1 * v
     return state
+
+
+@pytest.fixture
+def server():
+    """A loopback HTTP server (``tests.test_download.Server``) serving ``server.files``."""
+    httpd = Server()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()

@@ -7,7 +7,6 @@ import hashlib
 import io
 import re
 import tarfile
-import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -57,16 +56,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
-
-
-@pytest.fixture
-def server():
-    httpd = Server()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def png(level: int, size: tuple[int, int] = (24, 32), channels: int = 3) -> bytes:

@@ -4,7 +4,6 @@ once, hash checked), the comparison with chapter 8's method tuned on training da
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,6 @@ from durn_teach.cli import main
 from durn_teach.compare_tasks import BASELINES, choose_parameter, compare_task, task_protocols
 from durn_teach.data import split_names
 from durn_teach.train import fit, get_preset
-from tests.test_download import Server
 
 
 def test_restore_gives_durn_s_p_bgr_and_returns_rgb():
@@ -40,16 +38,6 @@ def test_networks_that_take_rgb_are_not_swapped():
     image = np.random.default_rng(1).random((24, 24, 3), dtype=np.float32)
     swapped = restore(model, np.ascontiguousarray(image[..., ::-1]), optimize=False, colour_order="bgr")
     np.testing.assert_allclose(swapped[..., ::-1], restore(model, image, optimize=False), atol=1e-6)
-
-
-@pytest.fixture
-def server():
-    httpd = Server()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture
