@@ -46,9 +46,11 @@ def checkpoint_table(name: str) -> Any:
                      f"({stage['settings']['schedule']})"])
     where = "the repository's <code>weights/</code> folder, downloaded once by an installed package" \
         if entry.get("url") else "the package"
+    unfinished = "" if entry["finished"] else " (an unfinished run: exported before its last epoch)"
     rows += [
         ["steps", f"{entry['steps']:,} in batches of {settings['batch']} ({settings['crop']}x"
-                  f"{settings['crop']} crops), {entry['epochs']} epochs"],
+                  f"{settings['crop']} crops), {entry['epochs']} of the preset's {entry['preset_epochs']} "
+                  f"epochs{unfinished}"],
         ["training time", f"{duration(entry['training_seconds'])} of training epochs "
                           "(validation not counted)"],
         ["device, precision", f"{entry['device']}, {entry['precision']}"],
