@@ -32,7 +32,9 @@ from durn_teach.compare import (
     write_result,
 )
 from durn_teach.compare import main as compare_noise
+from durn_teach.data import get_dataset
 from durn_teach.evaluate import PROTOCOLS, as_image, evaluate, get_protocol, test_set
+from durn_teach.metrics import paper_psnr_ssim
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Baseline:
     label: str
     parameter: str
     grid: tuple[int, ...]
-    run: Callable[..., np.ndarray]
+    run: Callable[[np.ndarray, int], np.ndarray]  # (degraded image, parameter) -> restored
     how: str
     choose_on: tuple[tuple[str, dict[str, Any]], ...]  # (dataset, options) of the training split
     choose_count: int = 24
@@ -54,10 +56,10 @@ RAIN_TRAINING = (("rain100l", {}), ("raintrainh", {}))
 DROP_TRAINING = (("photos", {"degradation": "raindrops"}),)
 BASELINES = {
     "rain streaks": Baseline(
-        "opening", "opening (chapter 8)", "width", (3, 5, 7, 9), lambda image, width: opening(image, width),
+        "opening", "opening (chapter 8)", "width", (3, 5, 7, 9), opening,
         "grey opening with a horizontal segment (scipy.ndimage.grey_opening), per channel", RAIN_TRAINING),
     "raindrops": Baseline(
-        "median", "median filter (chapter 8)", "size", (3, 5, 7, 9), lambda image, size: median(image, size),
+        "median", "median filter (chapter 8)", "size", (3, 5, 7, 9), median,
         "median filter over a size x size window (scipy.ndimage.median_filter), per channel", DROP_TRAINING),
 }
 DEGRADED_LABEL = {"rain streaks": "rainy input", "raindrops": "rainy input"}
@@ -73,8 +75,6 @@ def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None =
                  ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The training pairs that choose the parameter: ``choose_count`` crops (``crop``, default the
     baseline's ``choose_crop``) drawn with fixed seeds."""
-    from durn_teach.data import get_dataset
-
     crop = crop or baseline.choose_crop
     sets = [get_dataset(name, root=root, split="train", crop_size=crop, **options)
             for name, options in baseline.choose_on]
@@ -89,8 +89,6 @@ def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None =
 def choose_parameter(baseline: Baseline, pairs: list[tuple[np.ndarray, np.ndarray]], space: str
                      ) -> tuple[int, dict[str, float]]:
     """The grid value with the best mean PSNR on ``pairs`` (training data), and every value's score."""
-    from durn_teach.metrics import paper_psnr_ssim
-
     scores = {}
     for value in baseline.grid:
         psnrs = [paper_psnr_ssim(baseline.run(degraded, value), clean, space)[0] for degraded, clean in pairs]
