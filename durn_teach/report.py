@@ -46,11 +46,13 @@ def checkpoint_table(name: str) -> Any:
                      f"({stage['settings']['schedule']})"])
     where = "the repository's <code>weights/</code> folder, downloaded once by an installed package" \
         if entry.get("url") else "the package"
+    steps = settings["local_steps"]
+    repeats = f", {steps} steps per batch" if steps > 1 else ""
     unfinished = "" if entry["finished"] else " (an unfinished run: exported before its last epoch)"
     rows += [
         ["steps", f"{entry['steps']:,} in batches of {settings['batch']} ({settings['crop']}x"
-                  f"{settings['crop']} crops), {entry['epochs']} of the preset's {entry['preset_epochs']} "
-                  f"epochs{unfinished}"],
+                  f"{settings['crop']} crops{repeats}), {entry['epochs']} of the preset's "
+                  f"{entry['preset_epochs']} epochs{unfinished}"],
         ["training time", f"{duration(entry['training_seconds'])} of training epochs "
                           "(validation not counted)"],
         ["device, precision", f"{entry['device']}, {entry['precision']}"],
