@@ -3,16 +3,18 @@
 
 """Classical baselines and the synthetic test cases they are scored on (chapter 8).
 
-The dark-channel-prior dehazer (He et al. 2011) with guided-filter refinement (He et al. 2013),
-and one or more test cases per task of Liu et al. (CVPR 2019, Sec. 5), made with
+Wiener and Richardson-Lucy deconvolution given the true kernel, the dark-channel-prior dehazer
+(He et al. 2011) with guided-filter refinement (He et al. 2013), the opening and median
+filters, and one or more test cases per task of Liu et al. (CVPR 2019, Sec. 5), made with
 :mod:`durn_teach.degrade` from scikit-image's photographs, scored in the paper's colour spaces.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
-from skimage import data
+from skimage import data, restoration
 from skimage.util import img_as_float
 
 from durn_teach import degrade
@@ -62,6 +64,31 @@ def synthetic_cases() -> list[Case]:
         clean = photo(name)
         cases.append(Case("raindrops", name, "y", clean, degrade.raindrops(clean, 30, seed=6)))
     return cases
+
+
+def per_channel(method: Callable[[np.ndarray, np.ndarray], np.ndarray], image: np.ndarray,
+                kernel: np.ndarray) -> np.ndarray:
+    """Apply a one-channel deconvolution to every colour channel."""
+    return np.stack([method(image[..., c], kernel) for c in range(image.shape[2])], axis=-1)
+
+
+def wiener(blurred: np.ndarray, kernel: np.ndarray, balance: float = 0.01) -> np.ndarray:
+    """Wiener deconvolution of the mirrored image (a continuous periodic extension), cropped."""
+    height, width = blurred.shape[:2]
+    mirrored = np.concatenate([blurred, blurred[::-1]], axis=0)
+    mirrored = np.concatenate([mirrored, mirrored[:, ::-1]], axis=1)
+    restored = per_channel(lambda x, k: restoration.wiener(x, k, balance=balance), mirrored, kernel)
+    return restored[:height, :width]
+
+
+def richardson_lucy(blurred: np.ndarray, kernel: np.ndarray, iterations: int = 10) -> np.ndarray:
+    """Richardson-Lucy deconvolution with a reflected margin as wide as the kernel, in float64
+    (in float32 scikit-image's iterations can divide by rounding errors near zero and diverge)."""
+    m = kernel.shape[0]
+    padded = np.pad(blurred.astype(np.float64), ((m, m), (m, m), (0, 0)), mode="reflect")
+    restored = per_channel(
+        lambda x, k: restoration.richardson_lucy(x, k, num_iter=iterations), padded, kernel)
+    return restored[m:-m, m:-m].astype(blurred.dtype)
 
 
 def dark_channel(image: np.ndarray, patch: int = 15) -> np.ndarray:

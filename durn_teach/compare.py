@@ -309,7 +309,8 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("protocol", nargs="?", default="bsd68", metavar="PROTOCOL",
                         help="a gray Gaussian protocol: bsd68 (default), set12, bsd-gray; real noise: "
                         "polyu-crops, polyu; rain streaks: rain100l, rain100h; raindrops: raindrop-real, "
-                        "raindrop-synthetic")
+                        "raindrop-synthetic; motion blur: blur-synthetic; haze: sots-examples, "
+                        "haze-synthetic")
     parser.add_argument("--weights", required=True,
                         help="a shipped checkpoint's name (durn-teach pretrained) or a checkpoint file")
     parser.add_argument("--model",

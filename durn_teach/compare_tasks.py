@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 from torch import nn
+from tqdm import tqdm
 
-from durn_teach.baselines import median, opening
+from durn_teach.baselines import dehaze_dark_channel, median, opening, richardson_lucy, wiener
 from durn_teach.compare import (
     check_methods,
     check_weights,
@@ -33,36 +34,72 @@ from durn_teach.compare import (
 )
 from durn_teach.compare import main as compare_noise
 from durn_teach.data import get_dataset
-from durn_teach.evaluate import PROTOCOLS, as_image, evaluate, get_protocol, test_set
+from durn_teach.evaluate import PROTOCOLS, Protocol, as_image, evaluate, get_protocol, test_set
 from durn_teach.metrics import paper_psnr_ssim
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """A classical method of chapter 8 with one parameter, and the training pairs that choose it."""
+    """A classical method of chapter 8 with one parameter, and the training pairs that choose it.
+
+    ``run(degraded, **{parameter: value}, **told)``: ``told`` names what the method is given
+    about each image beyond the image itself (the true blur ``kernel``), from the dataset.
+    """
 
     key: str
     label: str
     parameter: str
-    grid: tuple[int, ...]
-    run: Callable[[np.ndarray, int], np.ndarray]  # (degraded image, parameter) -> restored
+    grid: tuple[float, ...]
+    run: Callable[..., np.ndarray]
     how: str
     choose_on: tuple[tuple[str, dict[str, Any]], ...]  # (dataset, options) of the training split
+    told: tuple[str, ...] = ()
     choose_count: int = 24
     choose_crop: int = 256
+
+    def restore(self, degraded: np.ndarray, value: float, known: dict[str, Any]) -> np.ndarray:
+        """The method with its parameter at ``value``, told ``known[name]`` for each name in ``told``."""
+        missing = [name for name in self.told if name not in known]
+        if missing:
+            raise ValueError(f"{self.label} must be told {', '.join(missing)}, which this test set "
+                             "does not give")
+        return self.run(degraded, **{self.parameter: value}, **{name: known[name] for name in self.told})
+
+
+def dark_channel_prior(hazy: np.ndarray, omega: float) -> np.ndarray:
+    """Chapter 8's dark-channel-prior dehazer, the dehazed image only (``omega``: haze kept is 1 - omega)."""
+    return dehaze_dark_channel(hazy, omega=omega)[0]
 
 
 RAIN_TRAINING = (("rain100l", {}), ("raintrainh", {}))
 DROP_TRAINING = (("photos", {"degradation": "raindrops"}),)
-BASELINES = {
-    "rain streaks": Baseline(
+BLUR_TRAINING = (("photos", {"degradation": "motion-blur"}),)
+HAZE_TRAINING = (("photos", {"degradation": "haze"}),)
+# Each task's classical methods of chapter 8: the first is the method "classical", any other is
+# scored under its own key.
+BASELINES: dict[str, tuple[Baseline, ...]] = {
+    "rain streaks": (Baseline(
         "opening", "opening (chapter 8)", "width", (3, 5, 7, 9), opening,
-        "grey opening with a horizontal segment (scipy.ndimage.grey_opening), per channel", RAIN_TRAINING),
-    "raindrops": Baseline(
+        "grey opening with a horizontal segment (scipy.ndimage.grey_opening), per channel", RAIN_TRAINING),),
+    "raindrops": (Baseline(
         "median", "median filter (chapter 8)", "size", (3, 5, 7, 9), median,
-        "median filter over a size x size window (scipy.ndimage.median_filter), per channel", DROP_TRAINING),
+        "median filter over a size x size window (scipy.ndimage.median_filter), per channel",
+        DROP_TRAINING),),
+    "motion blur": (
+        Baseline("wiener", "Wiener, true kernel (chapter 8)", "balance", (0.003, 0.01, 0.03, 0.1), wiener,
+                 "scikit-image's Wiener deconvolution of the mirrored image, per channel, given each "
+                 "image's true kernel", BLUR_TRAINING, told=("kernel",)),
+        Baseline("richardson-lucy", "Richardson-Lucy, true kernel (chapter 8)", "iterations", (5, 10, 20, 40),
+                 richardson_lucy, "scikit-image's Richardson-Lucy deconvolution with a reflected margin, "
+                 "per channel, given each image's true kernel", BLUR_TRAINING, told=("kernel",)),
+    ),
+    "haze": (Baseline(
+        "dark-channel", "dark channel prior (chapter 8)", "omega", (0.75, 0.85, 0.95), dark_channel_prior,
+        "He et al.'s dark channel prior, 15 px patches, refined by the guided filter (radius 20), "
+        "transmission floor 0.1; omega sets the haze kept (1 - omega)", HAZE_TRAINING),),
 }
-DEGRADED_LABEL = {"rain streaks": "rainy input", "raindrops": "rainy input"}
+DEGRADED_LABEL = {"rain streaks": "rainy input", "raindrops": "rainy input", "motion blur": "blurred input",
+                  "haze": "hazy input"}
 METHODS = ("degraded", "classical", "network")
 
 
@@ -71,8 +108,15 @@ def task_protocols() -> list[str]:
     return [name for name, protocol in PROTOCOLS.items() if protocol.task in BASELINES]
 
 
-def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None = None
-                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+Pair = tuple[np.ndarray, np.ndarray, dict[str, Any]]  # (degraded, clean, what a method may be told)
+
+
+def known(data: Any, key: int | tuple[int, int]) -> dict[str, Any]:
+    """What a non-blind method may be told about sample ``key`` of ``data`` (nothing, for most sets)."""
+    return data.known(key) if hasattr(data, "known") else {}
+
+
+def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None = None) -> list[Pair]:
     """The training pairs that choose the parameter: ``choose_count`` crops (``crop``, default the
     baseline's ``choose_crop``) drawn with fixed seeds."""
     crop = crop or baseline.choose_crop
@@ -81,20 +125,50 @@ def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None =
     pairs = []
     for index in range(baseline.choose_count):
         data = sets[index % len(sets)]
-        degraded, clean = data[(index // len(sets) % len(data), 20190601 + index)][:2]
-        pairs.append((as_image(degraded), as_image(clean)))
+        key = (index // len(sets) % len(data), 20190601 + index)
+        degraded, clean = data[key][:2]
+        pairs.append((as_image(degraded), as_image(clean), known(data, key)))
     return pairs
 
 
-def choose_parameter(baseline: Baseline, pairs: list[tuple[np.ndarray, np.ndarray]], space: str
-                     ) -> tuple[int, dict[str, float]]:
+def choose_parameter(baseline: Baseline, pairs: list[Pair], space: str) -> tuple[float, dict[str, float]]:
     """The grid value with the best mean PSNR on ``pairs`` (training data), and every value's score."""
     scores = {}
     for value in baseline.grid:
-        psnrs = [paper_psnr_ssim(baseline.run(degraded, value), clean, space)[0] for degraded, clean in pairs]
+        psnrs = [paper_psnr_ssim(baseline.restore(degraded, value, told), clean, space)[0]
+                 for degraded, clean, told in pairs]
         scores[str(value)] = round(float(np.mean(psnrs)), 4)
     best = max(baseline.grid, key=lambda value: scores[str(value)])
     return best, scores
+
+
+def describe_choice(baseline: Baseline, best: float, scores: dict[str, float], pairs: list[Pair],
+                    crop: int) -> dict[str, Any]:
+    """The JSON record of a classical method: what it is, its grid, the training pairs, the choice."""
+    training = " and ".join(name for name, _ in baseline.choose_on)
+    return {
+        "label": f"{baseline.label}, {baseline.parameter} {best}", "key": baseline.key,
+        "how": baseline.how, "parameter": baseline.parameter, "grid": list(baseline.grid),
+        "told": list(baseline.told), "chosen": best,
+        "chosen_on": f"{len(pairs)} training pairs of {training} ({crop}x{crop} crops drawn with fixed "
+                     "seeds), never the test set",
+        "training_psnr": scores}
+
+
+def score_classical(baseline: Baseline, value: float, data: Any, items: list[tuple], spec: Protocol,
+                    progress: bool) -> dict[str, Any]:
+    """A classical method on the test images, each told what ``baseline.told`` names about it."""
+    if not baseline.told:
+        return evaluate(lambda image: baseline.run(image, **{baseline.parameter: value}), spec,
+                        dataset=items, progress=progress)
+    rows = []
+    for index, item in enumerate(tqdm(items, desc=f"{spec.name} {baseline.key}", unit="image",
+                                      disable=not progress)):
+        told = known(data, index)
+        restorer = lambda image, told=told: baseline.restore(image, value, told)  # noqa: E731
+        rows += evaluate(restorer, spec, dataset=[item], progress=False)["rows"]
+    means = {key: float(np.mean([row[key] for row in rows])) for key in ("psnr", "ssim")}
+    return {**means, "rows": rows}
 
 
 def compare_task(
@@ -109,13 +183,15 @@ def compare_task(
     choice_crop: int | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Score the degraded input, the task's classical method and the network on ``protocol``.
+    """Score the degraded input, the task's classical methods and the network on ``protocol``.
 
-    ``choice_crop``: the side of the training crops that choose the classical method's parameter
-    (default 256).
+    ``methods``: ``classical`` stands for all of the task's methods of chapter 8 (``BASELINES``);
+    the first is scored as ``classical``, any other under its own key (``richardson-lucy``).
+    ``choice_crop``: the side of the training crops that choose each classical method's
+    parameter (default 256).
     Returns the JSON-ready dict of ``durn_teach.compare.compare`` (``results[level][method]``
-    with mean ``psnr``, ``ssim``, ``seconds`` and ``rows``), one level: ``"real"`` for real
-    pairs, ``"synthetic"`` for a synthetic test set; ``methods`` records the classical
+    with mean ``psnr``, ``ssim``, ``seconds`` and ``rows``), one level: ``"real pairs"`` for real
+    pairs, ``"synthetic"`` for a synthetic test set; ``methods`` records each classical
     method's grid, the training pairs that chose it, each value's score and the choice.
     """
     if protocol not in task_protocols():
@@ -127,7 +203,6 @@ def compare_task(
     if "network" in methods and model is None:
         raise ValueError("the method 'network' needs a model")
     spec = get_protocol(protocol)
-    baseline = BASELINES[spec.task]
     started, clock = datetime.datetime.now(datetime.UTC), time.perf_counter()
     data = test_set(spec, root, None, limit)
     count = len(data) if limit is None else min(limit, len(data))
@@ -136,23 +211,22 @@ def compare_task(
     described: dict[str, Any] = {}
     results: dict[str, Any] = {}
     for method in methods:
+        if method == "classical":
+            for rank, baseline in enumerate(BASELINES[spec.task]):
+                tick = time.perf_counter()
+                pairs = choice_pairs(baseline, root, choice_crop)
+                best, scores = choose_parameter(baseline, pairs, spec.space)
+                key = "classical" if rank == 0 else baseline.key
+                described[key] = describe_choice(baseline, best, scores, pairs,
+                                                 choice_crop or baseline.choose_crop)
+                scored = score_classical(baseline, best, data, items, spec, progress)
+                results[key] = {"psnr": scored["psnr"], "ssim": scored["ssim"],
+                                "seconds": round(time.perf_counter() - tick, 2), "rows": scored["rows"]}
+            continue
         tick = time.perf_counter()
         if method == "degraded":
             restorer: Any = lambda image: image  # noqa: E731
             described[method] = {"label": DEGRADED_LABEL[spec.task], "how": "the degraded input itself"}
-        elif method == "classical":
-            pairs = choice_pairs(baseline, root, choice_crop)
-            best, scores = choose_parameter(baseline, pairs, spec.space)
-            restorer = lambda image, best=best: baseline.run(image, best)  # noqa: E731
-            training = " and ".join(name for name, _ in baseline.choose_on)
-            side = choice_crop or baseline.choose_crop
-            crop = f"{side}x{side}"
-            described[method] = {
-                "label": f"{baseline.label}, {baseline.parameter} {best}", "key": baseline.key,
-                "how": baseline.how, "parameter": baseline.parameter, "grid": list(baseline.grid),
-                "chosen": best, "chosen_on": f"{len(pairs)} training pairs of {training} ({crop} crops "
-                "drawn with fixed seeds), never the test set",
-                "training_psnr": scores}
         else:
             restorer = model
             described[method] = {"label": (network or {}).get("label", "network"), **(network or {})}

@@ -704,6 +704,36 @@ def check_raindrop_examples(root: Path) -> list[Line]:
     return lines
 
 
+def arrange_sots_examples(tree: Path, root: Path) -> None:
+    """SOTS pairs -> ``SOTS_examples/{indoor,outdoor}/{hazy,gt}/``: the indoor evaluation folders
+    ``results/qualitative/<id>_<k>/{hazy,gt}.png`` (github codesensei-tushar/dehazing-compression)
+    as ``indoor/hazy/<id>_<k>.png`` and ``indoor/gt/<id>.png``, the outdoor test pairs
+    ``test/dehaze/{input,target}/`` (github XLearning-SCU/2022-CVPR-AirNet) as ``outdoor/hazy/``
+    and ``outdoor/gt/``; a folder already in this layout is copied as it is."""
+    out = root / "SOTS_examples"
+    for path in _files(tree):
+        folder, parent = path.parent.name, path.parent.parent.name
+        if parent == "qualitative" and path.name in ("hazy.png", "gt.png"):
+            if path.name == "hazy.png":
+                _place(path, out / "indoor" / "hazy" / f"{folder}.png")
+            else:
+                _place(path, out / "indoor" / "gt" / f"{folder.split('_')[0]}.png")
+        elif parent == "dehaze" and folder in ("input", "target"):
+            _place(path, out / "outdoor" / ("hazy" if folder == "input" else "gt") / path.name)
+        elif parent in ("indoor", "outdoor") and folder in ("hazy", "gt"):
+            _place(path, out / parent / folder / path.name)
+
+
+def check_sots_examples(root: Path) -> list[Line]:
+    out, lines = root / "SOTS_examples", []
+    for scene in ("indoor", "outdoor"):
+        hazy = sorted((out / scene / "hazy").glob("*.*")) if (out / scene / "hazy").is_dir() else []
+        paired = sum((out / scene / "gt" / f"{p.name.split('_')[0]}.png").is_file() for p in hazy)
+        expected = {"indoor": 6, "outdoor": 2}[scene]
+        lines.append((f"SOTS_examples/{scene}: {paired} of {expected} pairs in place", paired >= expected))
+    return lines
+
+
 # --------------------------------------------------------------------------------------------
 # The registry
 # --------------------------------------------------------------------------------------------
@@ -722,14 +752,21 @@ GITHUB = {
     "cbsd68": ("cszn/IRCNN", "d9dcd537bdac3ae5b753296cd675db8a303c8f72"),
     "raindrop-examples": ("MaybeShewill-CV/attentive-gan-derainnet",
                           "996e36b3d07010fd797acca9756b3f4a90a6eb54"),
+    "sots-indoor": ("codesensei-tushar/dehazing-compression", "03ebfc829f064b4c4ebe277dbd16693787d1b08f"),
+    "sots-outdoor": ("XLearning-SCU/2022-CVPR-AirNet", "bedea82f7f7a71f135bcc026fd02ea9f2feaa710"),
 }
+# The sources whose files come from several of those repositories: their parts, in order.
+GITHUB_PARTS = {"sots-examples": ("sots-indoor", "sots-outdoor")}
 
 
 def github_files(key: str) -> tuple[Archive, ...]:
     """One :class:`Archive` per file of the manifest of ``key`` (``durn_teach.manifests``): its raw
-    URL in the repository at the recorded commit (``GITHUB``) and its recorded SHA-256."""
+    URL in the repository at the recorded commit (``GITHUB``) and its recorded SHA-256; for a
+    source of several repositories (``GITHUB_PARTS``), the files of each part in turn."""
     from durn_teach.manifests import MANIFESTS
 
+    if key in GITHUB_PARTS:
+        return tuple(archive for part in GITHUB_PARTS[key] for archive in github_files(part))
     repo, commit = GITHUB[key]
     files = []
     for line in MANIFESTS[key].strip().splitlines():
@@ -886,6 +923,17 @@ SOURCES: dict[str, Source] = {
         notes="pairs 0-3 (720x480) of RainDrop's training split, not test_a/test_b, from github "
               "MaybeShewill-CV/attentive-gan-derainnet @ 996e36b, data/training_data_example/"
               "{rain_image,clean_image}/; the full set: the raindrop source, by hand",
+    ),
+    "sots-examples": Source(
+        key="sots-examples", title="SOTS examples (8 real hazy pairs)", task="haze (real pairs)",
+        folders=("SOTS_examples",), images="6 indoor (one scene, 6 haze levels) + 2 outdoor",
+        size="3.3 MB", licence="none stated (RESIDE's terms); the repositories: none stated",
+        homepage="https://sites.google.com/view/reside-dehaze-datasets",
+        archives=github_files("sots-examples"), arrange=arrange_sots_examples, check=check_sots_examples,
+        notes="SOTS indoor image 1400 at haze levels 1-5 and 10 (620x460), from github "
+              "codesensei-tushar/dehazing-compression @ 03ebfc8, results/qualitative/ (saved by its "
+              "evaluation); SOTS outdoor 0001 and 0002 (550x413), from github XLearning-SCU/2022-CVPR-AirNet "
+              "@ bedea82, test/dehaze/; the full SOTS: the reside source, by hand",
     ),
 }
 

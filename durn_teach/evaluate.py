@@ -62,8 +62,19 @@ PROTOCOLS: dict[str, Protocol] = {
                  note="inputs resized to 640x360"),
         Protocol("car", "motion blur", "DuRN-U", "car", "test", "rgb", {None: (29.23, 0.8805)},
                  note="resized to 360x360"),
+        Protocol("blur-synthetic", "motion blur", "DuRN-U", "photos", "test", "rgb", {},
+                 options={"degradation": "motion-blur"},
+                 note="kodim17-24, each blurred by chapter 8's 15 px camera shake of a fixed seed, noise "
+                 "sigma 1 (synthetic data; not in the paper's tables)"),
         Protocol("sots-indoor", "haze", "DuRN-US", "reside", "test", "rgb", {None: (32.12, 0.9803)},
                  note="all 10 hazy versions of each image"),
+        Protocol("sots-examples", "haze", "DuRN-US", "sots-examples", "all", "rgb", {},
+                 note="eight real SOTS pairs: indoor image 1400 at six haze levels and two outdoor "
+                 "images, whole (not in the paper's tables)"),
+        Protocol("haze-synthetic", "haze", "DuRN-US", "photos", "test", "rgb", {},
+                 options={"degradation": "haze"},
+                 note="kodim17-24 with chapter 6's haze: beta 1, airlight 0.9, depth a ramp from 1 at "
+                 "the top to 0.2 at the bottom (synthetic data; not in the paper's tables)"),
         Protocol("dcpdn-testa", "haze", "DuRN-US", "dcpdn", "test", "rgb", {None: (32.60, 0.9828)},
                  float_metric=True, note="float images, data range 1"),
         Protocol("raindrop-a", "raindrops", "DuRN-S-P", "raindrop", "test_a", "y", {None: (31.24, 0.9259)},
@@ -142,7 +153,7 @@ class BuiltinTestSet(Dataset):
             self.degrade: Callable = lambda clean, rng: fixed_seed_noise(clean, sigma)
         else:
             train_data = {"reside": "reside", "car": "gopro"}.get(protocol.dataset, protocol.dataset)
-            self.degrade = _builtin_degradation(train_data)
+            self.degrade = _builtin_degradation(train_data, protocol.options)
 
     def __len__(self) -> int:
         return len(self.names)

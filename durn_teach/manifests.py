@@ -1,7 +1,8 @@
 """SHA-256 of every file of the datasets that ``durn_teach.download`` fetches file by file.
 
-The sources ``rain100l``, ``rain100h``, ``raintrainh``, ``kodak24``, ``cbsd68`` and
-``raindrop-examples`` are files in public GitHub repositories, downloaded one by one from the
+The sources ``rain100l``, ``rain100h``, ``raintrainh``, ``kodak24``, ``cbsd68``,
+``raindrop-examples`` and ``sots-examples`` (two repositories: ``sots-indoor`` and
+``sots-outdoor``) are files in public GitHub repositories, downloaded one by one from the
 repository at a recorded commit (``durn_teach.download.GITHUB``). Each manifest below lists them
 in ``sha256sum`` format, ``<hex digest>  <path in the repository>``, so that ``sha256sum -c``
 checks a checkout too.
@@ -380,5 +381,26 @@ a4d471ef0c044d0d25f8ff39babcade8a1e6520a2c8fba4af2385ef2036606ec  data/training_
 122328047f3841ddb13f62602520f149b2ec7b9f573016cc008b69be56a1f544  data/training_data_example/rain_image/3_rain.png
 """
 
+# SOTS indoor examples: image 1400 at six haze levels, and its clear image (saved in each folder;
+# the one of 1400_1 is fetched; its digest is that of the copy we hold, taken from one of them)
+SOTS_INDOOR = """
+311ed8326392fbbd8c238739a19c409c2207ac3d5ab079fe8adfb4f4fe56d5e1  results/qualitative/1400_1/hazy.png
+17fde2a494365fbacf8ed43eaad97031498da5b35edad4944381b063808ce26d  results/qualitative/1400_2/hazy.png
+261c58d30bef388b6b4afa8a998d4db2b715f5f59e28247d17eeff182ef8b136  results/qualitative/1400_3/hazy.png
+1d10ec34521876a44f13c179ad428c15118b58a596dbc20a3367899f163de74e  results/qualitative/1400_4/hazy.png
+469481da8847e6139954e0147c44de593e82b3eb2ac1bc7d80921627bbc9c0ed  results/qualitative/1400_5/hazy.png
+47b6313f1143c781178724f7fbcdf4e6182c09af281830e0259f3cf5843ed6b3  results/qualitative/1400_10/hazy.png
+0855dcabab1e842dcd02da5eb1e1d93aa722eaf405cc81f929c41144a3f0119e  results/qualitative/1400_1/gt.png
+"""
+
+# SOTS outdoor examples: two hazy (``input``) and clear (``target``) pairs
+SOTS_OUTDOOR = """
+fe92fccd590a6a354d8e526b0bfbb241fd5f26118ba1df96a213c3c9dc28929a  test/dehaze/input/0001_0.8_0.2.jpg
+03999fb42bdbf39dd051e33201a35e53ef3f49210aef0599360d33288e734df4  test/dehaze/input/0002_0.8_0.08.jpg
+0818cbed10651b436aa34e2974e04dddf8d912f5d67c49657e6d5d1604b9cec3  test/dehaze/target/0001.png
+8a183efa4f8ebdba23f925558ba927a2ece09afe3181a3c0c310ca397b2b54ab  test/dehaze/target/0002.png
+"""
+
 MANIFESTS = {"rain100l": RAIN100L, "rain100h": RAIN100H, "raintrainh": RAINTRAINH,
-             "kodak24": KODAK24, "cbsd68": CBSD68, "raindrop-examples": RAINDROP_EXAMPLES}
+             "kodak24": KODAK24, "cbsd68": CBSD68, "raindrop-examples": RAINDROP_EXAMPLES,
+             "sots-indoor": SOTS_INDOOR, "sots-outdoor": SOTS_OUTDOOR}

@@ -366,6 +366,16 @@ def archives(key: str) -> dict[str, bytes]:
             f"{base}/training_data_example/clean_image/0_clean.png": png(70),
             f"{base}/test_data/test_1.png": png(1),  # the README's test image, no pair
         })}
+    if key == "sots-examples":  # two repositories' zips
+        hazy = jpg(trees.clean(50, 24, 32) + 60)
+        return {"dehazing-compression.zip": zipped({
+                    "dehazing-compression-03ebfc8/results/qualitative/1400_1/hazy.png": png(200),
+                    "dehazing-compression-03ebfc8/results/qualitative/1400_1/gt.png": png(120),
+                    "dehazing-compression-03ebfc8/results/figures/psnr.png": png(9)}),  # not a pair
+                "AirNet.zip": zipped({
+                    "2022-CVPR-AirNet-bedea82/test/dehaze/input/0001_0.8_0.2.jpg": hazy,
+                    "2022-CVPR-AirNet-bedea82/test/dehaze/target/0001.png": png(110),
+                    "2022-CVPR-AirNet-bedea82/test/denoise/bsd68/1.png": png(3)})}  # another task
     raise KeyError(key)
 
 
@@ -386,6 +396,7 @@ READERS = {
     "kodak24": lambda root: data.DegradedPhotos(root, split="test"),
     "cbsd68": lambda root: data.DegradedPhotos(root, split="train", crop_size=16),
     "raindrop-examples": lambda root: data.RainDropExamples(root),
+    "sots-examples": lambda root: data.SOTSExamples(root),
 }
 
 
@@ -460,21 +471,26 @@ def test_list_shows_every_dataset_with_size_licence_and_status(tmp_path, capsys)
 # ------------------------------------------------------------------------------------------------
 
 FILE_COUNTS = {"rain100l": 200, "rain100h": 20, "raintrainh": 24, "kodak24": 24, "cbsd68": 68,
-               "raindrop-examples": 8}
+               "raindrop-examples": 8, "sots-examples": 11}
 
 
 def test_file_by_file_sources_record_a_raw_url_and_a_sha256_for_every_file():
-    assert set(download.GITHUB) == set(FILE_COUNTS)
+    parts = {part for key in download.GITHUB_PARTS for part in download.GITHUB_PARTS[key]}
+    assert set(download.GITHUB) == set(FILE_COUNTS) - set(download.GITHUB_PARTS) | parts
     rows = {row["key"]: row for row in download.table()}
-    for key, (repo, commit) in download.GITHUB.items():
+    for key in FILE_COUNTS:
         src = download.SOURCES[key]
         assert len(src.archives) == len({a.filename for a in src.archives}) == FILE_COUNTS[key], key
-        assert re.fullmatch(r"[0-9a-f]{40}", commit) and not src.manual and rows[key]["fetch"] == "download"
+        assert not src.manual and rows[key]["fetch"] == "download"
+        repos = [download.GITHUB[part] for part in download.GITHUB_PARTS.get(key, (key,))]
         for archive in src.archives:
             assert not download.is_archive(archive.filename)
-            assert archive.url == f"https://raw.githubusercontent.com/{repo}/{commit}/{archive.filename}"
+            assert any(archive.url == f"https://raw.githubusercontent.com/{repo}/{commit}/{archive.filename}"
+                       for repo, commit in repos), archive.url
             assert re.fullmatch(r"[0-9a-f]{64}", archive.sha256), archive.filename
-        assert src.homepage.startswith("http") and repo not in src.homepage  # the official page
+        for repo, commit in repos:
+            assert re.fullmatch(r"[0-9a-f]{40}", commit)
+            assert src.homepage.startswith("http") and repo not in src.homepage  # the official page
     assert (ROOT / "data_scripts" / "rain100l.py").is_file()
     # RainDrop's official page is a GitHub repository, not the one the examples come from
     assert download.SOURCES["raindrop-examples"].homepage == download.SOURCES["raindrop"].homepage
@@ -509,6 +525,13 @@ def test_the_recorded_files_arrange_into_every_name_the_loaders_read(key, tmp_pa
         assert {p.name for p in (out / "gt").iterdir()} == {f"{n}_clean.png" for n in range(4)}
         assert report == [("RainDrop_examples: 4 of 4 pairs in place", True)]
         assert [item.name for item in data.get_dataset(key, root=tmp_path).items] == ["0", "1", "2", "3"]
+    if key == "sots-examples":  # indoor levels in order, each paired with the one clear image
+        assert report == [("SOTS_examples/indoor: 6 of 6 pairs in place", True),
+                          ("SOTS_examples/outdoor: 2 of 2 pairs in place", True)]
+        items = data.get_dataset(key, root=tmp_path).items
+        assert [item.name for item in items] == [f"indoor/1400_{k}.png" for k in (1, 2, 3, 4, 5, 10)] + [
+            "outdoor/0001_0.8_0.2.jpg", "outdoor/0002_0.8_0.08.jpg"]
+        assert {item.clean.name for item in items} == {"1400.png", "0001.png", "0002.png"}
 
 
 def serve_files(server: Server, monkeypatch, key: str, contents: dict[str, bytes], recorded: bool) -> None:

@@ -124,7 +124,7 @@ def test_choose_parameter_picks_the_best_mean_psnr():
     clean = np.full((16, 16, 3), 0.2, np.float32)
     streak = clean.copy()
     streak[:, 8] = 1.0  # a one-pixel vertical streak: any opening removes it
-    best, scores = choose_parameter(BASELINES["rain streaks"], [(streak, clean)], "y")
+    best, scores = choose_parameter(BASELINES["rain streaks"][0], [(streak, clean, {})], "y")
     assert set(scores) == {"3", "5", "7", "9"} and scores[str(best)] == max(scores.values())
 
 
@@ -145,10 +145,12 @@ def test_rain_protocols_refuse_noise_methods_and_noise_protocols_rain_methods(ra
     command = ["compare", "rain100l", "--weights", "x", "--methods", "bm3d", "--data-root", str(rain_root)]
     assert main(command) == 2
     assert "has no method bm3d" in capsys.readouterr().err
-    assert {"rain100l", "rain100h", "raindrop-real", "raindrop-synthetic"} <= set(task_protocols())
+    assert {"rain100l", "rain100h", "raindrop-real", "raindrop-synthetic", "blur-synthetic", "sots-examples",
+            "haze-synthetic"} <= set(task_protocols())
 
 
-@pytest.mark.parametrize("name", ["rain-streak-rain100l", "raindrop-photos"])
+@pytest.mark.parametrize(
+    "name", ["rain-streak-rain100l", "raindrop-photos", "motion-blur-photos", "haze-photos"])
 def test_the_cpu_presets_say_what_they_change_and_run_quick_on_built_in_images(name, tmp_path, one_thread):
     preset = get_preset(name)
     doc = get_preset.__globals__["PRESETS"][name].__doc__
@@ -158,3 +160,88 @@ def test_the_cpu_presets_say_what_they_change_and_run_quick_on_built_in_images(n
     assert result.step == 1
     settings = json.loads((tmp_path / "run" / "preset.json").read_text())
     assert "synthetic" in settings["data_used"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Motion blur and haze: photographs with chapter 6's degradations, real SOTS pairs
+# ------------------------------------------------------------------------------------------------
+
+
+def _photo(path: Path, seed: int, size=(48, 64)) -> np.ndarray:
+    """A smooth random colour image (edges for a blur to smear), saved as a PNG."""
+    from scipy import ndimage
+
+    noise = np.random.default_rng(seed).random((*size, 3))
+    image = np.clip(ndimage.gaussian_filter(noise, (2, 2, 0)) * 3 - 1, 0, 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray((image * 255).round().astype(np.uint8)).save(path)
+    return image
+
+
+@pytest.fixture(scope="module")
+def photo_root(tmp_path_factory):
+    """Two training photographs (Kodak, CBSD68), two held-out Kodak ones, and two SOTS pairs."""
+    root = tmp_path_factory.mktemp("photos")
+    for k, name in enumerate(["Kodak24/kodim01.png", "CBSD68/101085.png", "Kodak24/kodim17.png",
+                              "Kodak24/kodim18.png"]):
+        _photo(root / name, k)
+    pairs = (("indoor", "1400.png", "1400_1.png"), ("outdoor", "0001.png", "0001_0.8_0.2.jpg"))
+    for scene, clear, hazy in pairs:
+        clean = _photo(root / "SOTS_examples" / scene / "gt" / clear, 7)
+        hazed = (degrade.haze(clean, 1.2, 0.9) * 255).round().astype(np.uint8)
+        (root / "SOTS_examples" / scene / "hazy").mkdir(parents=True)
+        Image.fromarray(hazed).save(root / "SOTS_examples" / scene / "hazy" / hazy)
+    return root
+
+
+def test_the_blur_of_a_test_photograph_is_chapter_8s_and_its_true_kernel_is_told(photo_root):
+    from durn_teach.data import DegradedPhotos
+    from durn_teach.data.photos import blur_kernel
+
+    data = DegradedPhotos(photo_root, "test", degradation="motion-blur")
+    degraded, clean, name = data[0]
+    rng = np.random.default_rng([20190601, 0])
+    kernel = blur_kernel(rng, train=False)
+    expected = degrade.motion_blur(clean.permute(1, 2, 0).numpy(), kernel, noise_sigma=1.0, seed=rng)
+    assert name == "kodim17.png" and np.array_equal(degraded.permute(1, 2, 0).numpy(), expected)
+    assert np.array_equal(data.known(0)["kernel"], kernel)
+    train = DegradedPhotos(photo_root, "train", crop_size=32, degradation="motion-blur")
+    assert {item.name for item in train.items} == {"Kodak24/kodim01.png", "CBSD68/101085.png"}
+    assert train.known((1, 5))["kernel"].sum() == pytest.approx(1.0)
+
+
+def test_haze_training_depth_stands_in_for_a_scene_and_spans_near_to_far():
+    from durn_teach.data.photos import depth_proxy
+
+    depths = [depth_proxy((40, 50), np.random.default_rng(seed)) for seed in range(20)]
+    assert all(d.shape == (40, 50) and 0 <= d.min() <= 0.4 and 0.6 <= d.max() <= 1.0 for d in depths)
+    assert len({d.tobytes() for d in depths}) == 20  # a new scene each time
+
+
+def test_wiener_told_the_true_kernel_beats_the_blurred_input_and_both_methods_are_recorded(photo_root):
+    result = compare_task(None, "blur-synthetic", methods=("degraded", "classical"), root=photo_root,
+                          choice_crop=32, progress=False)
+    methods, scores = result["methods"], result["results"]["synthetic"]
+    assert list(scores) == ["degraded", "classical", "richardson-lucy"]
+    assert methods["classical"]["told"] == ["kernel"]
+    assert methods["classical"]["grid"] == [0.003, 0.01, 0.03, 0.1]
+    assert methods["richardson-lucy"]["chosen"] in methods["richardson-lucy"]["grid"]
+    assert "never the test set" in methods["classical"]["chosen_on"]
+    assert scores["classical"]["psnr"] > scores["degraded"]["psnr"] + 1
+    assert [row["name"] for row in scores["degraded"]["rows"]] == ["kodim17.png", "kodim18.png"]
+
+
+def test_the_dark_channel_prior_dehazes_real_sots_pairs_and_its_omega_is_chosen_on_training_crops(photo_root):
+    result = compare_task(None, "sots-examples", methods=("degraded", "classical"), root=photo_root,
+                          choice_crop=32, progress=False)
+    scores = result["results"]["real pairs"]
+    names = [row["name"] for row in scores["degraded"]["rows"]]
+    assert names == ["indoor/1400_1.png", "outdoor/0001_0.8_0.2.jpg"]
+    assert result["methods"]["classical"]["key"] == "dark-channel"
+    assert scores["classical"]["psnr"] > scores["degraded"]["psnr"]
+
+
+def test_a_method_that_must_be_told_the_kernel_is_refused_where_none_is_known():
+    wiener = BASELINES["motion blur"][0]
+    with pytest.raises(ValueError, match="must be told kernel, which this test set does not give"):
+        wiener.restore(np.zeros((8, 8, 3), np.float32), 0.01, {})

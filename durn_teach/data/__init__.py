@@ -23,6 +23,7 @@ from durn_teach.data.datasets import (
     RainDropExamples,
     RESIDEIndoor,
     Set12,
+    SOTSExamples,
     Train400,
 )
 from durn_teach.data.loader import make_loader
@@ -34,7 +35,7 @@ DATASETS = {
     "polyu": PolyU, "polyu-crops": PolyUCrops, "gopro": GoPro, "car": CarDataset,
     "reside": RESIDEIndoor, "dcpdn": DCPDN, "raindrop": RainDrop, "did-mdn": DIDMDN, "ddn": DDN,
     "rain100l": Rain100L, "rain100h": Rain100H, "raintrainh": RainTrainH, "photos": DegradedPhotos,
-    "raindrop-examples": RainDropExamples,
+    "raindrop-examples": RainDropExamples, "sots-examples": SOTSExamples,
 }
 
 # The paper's tasks: the dataset each network trains on and those it is tested on.
@@ -67,6 +68,6 @@ def task_datasets(task: str) -> tuple[str, tuple[str, ...]]:
 __all__ = [
     "BSD68", "BUILTIN_NAMES", "DATASETS", "DCPDN", "DDN", "DIDMDN", "TASKS", "BSDGray", "BuiltinImages",
     "CarDataset", "DegradedPhotos", "GoPro", "PairedDataset", "PolyU", "PolyUCrops", "RESIDEIndoor",
-    "Rain100H", "Rain100L", "RainDrop", "RainDropExamples", "RainTrainH", "Set12", "Train400",
+    "Rain100H", "Rain100L", "RainDrop", "RainDropExamples", "RainTrainH", "SOTSExamples", "Set12", "Train400",
     "builtin_image", "get_dataset", "make_loader", "split_names", "task_datasets",
 ]

@@ -373,3 +373,45 @@ class DCPDN(PairedDataset):
         if self.train:
             haze, clean = random_crop([haze, clean], self.crop_size, rng)
         return haze, clean
+
+
+class SOTSExamples(PairedDataset):
+    """RESIDE SOTS pairs in one folder (``SOTS_examples/{indoor,outdoor}/{hazy,gt}/``), every pair
+    found: indoor ``hazy/<id>_<k>.png`` <-> ``gt/<id>.png`` (one scene at several haze levels),
+    outdoor ``hazy/<id>_<A>_<beta>.jpg`` <-> ``gt/<id>.png`` (Li et al. 2019). Whole images.
+
+    ``split``: ``all``, ``indoor`` or ``outdoor``.
+    """
+
+    title, folder, key, splits, train_splits = "SOTS examples", "SOTS_examples", "sots-examples", (
+        "all", "indoor", "outdoor"), ()
+
+    def __init__(self, root: str | os.PathLike | None = None, split: str = "all",
+                 limit: int | None = None) -> None:
+        super().__init__(root, split, None, limit)
+
+    def build_items(self) -> list[Item]:
+        scenes = ("indoor", "outdoor") if self.split == "all" else (self.split,)
+        items = []
+        for scene in scenes:
+            hazy = sorted((self.path / scene / "hazy").glob("*.*"), key=_sots_order)
+            gt = self.path / scene / "gt"
+            items += [Item(f"{scene}/{p.name}", gt / f"{p.name.split('_')[0]}.png", (p,))
+                      for p in hazy if p.suffix.lower() in (".png", ".jpg")]
+        if not items:
+            raise FileNotFoundError(
+                f"{self.title}: no hazy images in {self.path}/{{indoor,outdoor}}/hazy; fetch them with "
+                f"`python data_scripts/sots_examples.py --root {self.root}`")
+        return items
+
+    def pair(self, item: Item, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        hazy, clean = self.read(item.degraded[0]), self.read(item.clean)
+        if hazy.shape != clean.shape:
+            raise ValueError(f"{self.title}: {item.degraded[0].name} is {hazy.shape[:2]} but its clear "
+                             f"image {item.clean.name} is {clean.shape[:2]}")
+        return hazy, clean
+
+
+def _sots_order(path: Path) -> tuple[int, ...]:
+    """Hazy files by image, then haze level (``1400_2`` before ``1400_10``)."""
+    return tuple(int(part) if part.isdigit() else 0 for part in path.stem.split("_")[:2])

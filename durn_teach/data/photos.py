@@ -13,30 +13,84 @@ import os
 from collections.abc import Callable
 
 import numpy as np
+from scipy import ndimage
 
 from durn_teach import degrade
 from durn_teach.data.base import Item, PairedDataset, split_names
+from durn_teach.data.loader import sample_rng
 from durn_teach.download import data_root
 from durn_teach.sampling import random_crop
 
-Degradation = Callable[[np.ndarray, np.random.Generator, bool], np.ndarray]
+# (clean, generator, training?) -> (degraded, what a non-blind method may be told: the kernel)
+Degradation = Callable[[np.ndarray, np.random.Generator, bool], tuple[np.ndarray, dict[str, np.ndarray]]]
 REFERENCE_AREA = 768 * 512  # a Kodak photograph: the drop counts below are per such an area
 KODAK_TEST = tuple(f"kodim{k:02d}.png" for k in range(17, 25))  # held out from every training split
 
 
-def _raindrops(clean: np.ndarray, rng: np.random.Generator, train: bool) -> np.ndarray:
+def _raindrops(clean: np.ndarray, rng: np.random.Generator, train: bool) -> tuple[np.ndarray, dict]:
     """Training: from a few small drops to a dense cover of large, defocused ones, as on a real
     windscreen (a Poisson number, 10 to 200 per Kodak-sized area, of radius 4 px up to 12-45 px,
     defocus blur 2-8 px); test: chapter 6's 30 drops of radius 5-15 px."""
     if not train:
-        return degrade.raindrops(clean, 30, seed=rng)
+        return degrade.raindrops(clean, 30, seed=rng), {}
     area = clean.shape[0] * clean.shape[1] / REFERENCE_AREA
     count = max(1, int(rng.poisson(rng.uniform(10, 200) * area)))
     radius = (4.0, float(rng.uniform(12, 45)))
-    return degrade.raindrops(clean, count, radius=radius, blur=float(rng.uniform(2, 8)), seed=rng)
+    return degrade.raindrops(clean, count, radius=radius, blur=float(rng.uniform(2, 8)), seed=rng), {}
 
 
-DEGRADATIONS: dict[str, Degradation] = {"raindrops": _raindrops}
+def blur_kernel(rng: np.random.Generator, train: bool) -> np.ndarray:
+    """The kernel of one blurred sample, drawn first from its generator (so a non-blind method can
+    be given the true one): training, half random camera-shake trajectories of 5-25 px
+    (curvature 0-0.6) and half straight motions of 3-21 px at any angle; test, chapter 8's shake
+    of 15 px (curvature 0.3)."""
+    if not train:
+        return degrade.random_motion_kernel(15.0, 0.3, seed=rng)
+    if rng.uniform() < 0.5:
+        return degrade.random_motion_kernel(float(rng.uniform(5, 25)), float(rng.uniform(0, 0.6)), seed=rng)
+    return degrade.linear_motion_kernel(float(rng.uniform(3, 21)), float(rng.uniform(0, 180)))
+
+
+def _motion_blur(clean: np.ndarray, rng: np.random.Generator, train: bool) -> tuple[np.ndarray, dict]:
+    """Uniform motion blur with the kernel of :func:`blur_kernel` and Gaussian noise after it
+    (sigma 0-2 on the 0-255 scale in training, chapter 8's 1 at test), clipped like a photograph."""
+    kernel = blur_kernel(rng, train)
+    sigma = float(rng.uniform(0, 2)) if train else 1.0
+    return degrade.motion_blur(clean, kernel, noise_sigma=sigma, seed=rng), {"kernel": kernel}
+
+
+def depth_proxy(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """A stand-in for scene depth, since the photographs have none: a ramp in a random direction
+    mixed with a smooth random field (Gaussian noise blurred over 5-25 % of the image side),
+    rescaled to run from a random near (0-0.4) to a random far (0.6-1)."""
+    h, w = shape[:2]
+    angle = rng.uniform(0, 2 * np.pi)
+    rows, cols = np.mgrid[0:1:complex(0, h), 0:1:complex(0, w)]
+    ramp = _unit(cols * np.cos(angle) + rows * np.sin(angle))
+    field = _unit(ndimage.gaussian_filter(rng.normal(size=(h, w)), rng.uniform(0.05, 0.25) * max(h, w)))
+    mix = rng.uniform()
+    near, far = rng.uniform(0, 0.4), rng.uniform(0.6, 1.0)
+    return near + (far - near) * _unit(mix * ramp + (1 - mix) * field)
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    """``values`` rescaled to [0, 1] (a constant map becomes zeros)."""
+    span = values.max() - values.min()
+    return (values - values.min()) / span if span > 0 else np.zeros_like(values)
+
+
+def _haze(clean: np.ndarray, rng: np.random.Generator, train: bool) -> tuple[np.ndarray, dict]:
+    """The scattering model of chapter 6; training: depth from :func:`depth_proxy`, scattering
+    beta 0.4-2.0 and a grey airlight 0.7-1.0 (RESIDE's range); test: chapter 6's haze (beta 1,
+    airlight 0.9, depth a ramp from 1 at the top to 0.2 at the bottom)."""
+    beta, airlight, depth = 1.0, 0.9, degrade.ramp_depth(clean.shape)
+    if train:
+        beta, airlight = float(rng.uniform(0.4, 2.0)), float(rng.uniform(0.7, 1.0))
+        depth = depth_proxy(clean.shape, rng)
+    return degrade.haze(clean, beta, airlight, depth), {"transmission": degrade.transmission(depth, beta)}
+
+
+DEGRADATIONS: dict[str, Degradation] = {"raindrops": _raindrops, "motion-blur": _motion_blur, "haze": _haze}
 
 
 class DegradedPhotos(PairedDataset):
@@ -89,16 +143,28 @@ class DegradedPhotos(PairedDataset):
         return [Item(f"{p.parent.name}/{p.name}", p) for p in photos]
 
     def pair(self, item: Item, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        degraded, clean, _ = self.sample(item, rng)
+        return degraded, clean
+
+    def sample(self, item: Item, rng: np.random.Generator
+               ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """(degraded, clean, known): ``known`` holds what a non-blind method may be told (the
+        blur kernel; for haze, the transmission map), in the image's own orientation."""
         clean = self.read(item.clean)
         if self.train:
             (clean,) = random_crop([clean], self.crop_size, rng)
         else:  # the same degradation of this image in every run
             rng = np.random.default_rng([20190601, self.items.index(item)])
-        degraded = DEGRADATIONS[self.degradation](np.ascontiguousarray(clean), rng, self.train)
+        degraded, known = DEGRADATIONS[self.degradation](np.ascontiguousarray(clean), rng, self.train)
         degraded = np.asarray(degraded, dtype=np.float32)
         if self.bgr:
-            return degraded[..., ::-1], clean[..., ::-1]
-        return degraded, clean
+            return degraded[..., ::-1], clean[..., ::-1], known
+        return degraded, clean, known
+
+    def known(self, key: int | tuple[int, int]) -> dict[str, np.ndarray]:
+        """What a non-blind method may be told about sample ``key`` (as for ``self[key]``)."""
+        index, rng = sample_rng(key)
+        return self.sample(self.items[index], rng)[2]
 
 
 def _polyu_scene(name: str) -> str:

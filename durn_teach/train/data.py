@@ -95,9 +95,16 @@ def make_loader(
     return DataLoader(data, batch_sampler=batches, num_workers=num_workers, pin_memory=pin)
 
 
-def _builtin_degradation(data: str) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
-    """The synthetic stand-in for a dataset's degradation (``durn_teach.degrade``)."""
+def _builtin_degradation(data: str, options: dict[str, Any] | None = None
+                         ) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+    """The synthetic stand-in for a dataset's degradation (``durn_teach.degrade``); for the
+    degraded photographs, their own training degradation (``options["degradation"]``)."""
     from durn_teach import degrade
+    from durn_teach.data.photos import DEGRADATIONS
+
+    if data == "photos":
+        chosen = DEGRADATIONS[(options or {}).get("degradation", "raindrops")]
+        return lambda clean, rng: chosen(clean, rng, True)[0]
 
     def motion(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         kernel = degrade.random_motion_kernel(float(rng.uniform(5, 15)), seed=rng)
@@ -121,7 +128,6 @@ def _builtin_degradation(data: str) -> Callable[[np.ndarray, np.random.Generator
         "ddn": lambda clean, rng: degrade.rain_streaks(clean, seed=rng),
         "raindrop": lambda clean, rng: degrade.raindrops(clean, count=8, seed=rng),
         "rain100l+raintrainh": lambda clean, rng: degrade.rain_streaks(clean, seed=rng),
-        "photos": lambda clean, rng: degrade.raindrops(clean, count=8, seed=rng),
         "raindrop-examples": lambda clean, rng: degrade.raindrops(clean, count=8, seed=rng),
         "rain100l": lambda clean, rng: degrade.rain_streaks(clean, seed=rng),
         "rain100h": lambda clean, rng: degrade.rain_streaks(clean, density=0.01, seed=rng),
@@ -139,7 +145,7 @@ def builtin_data(preset: Preset, channels: int, split: str = "train") -> Dataset
     """
     from durn_teach.data import BUILTIN_NAMES, BuiltinImages
 
-    degrade = _builtin_degradation(preset.data)
+    degrade = _builtin_degradation(preset.data, preset.data_options)
     held_out = VALIDATION_IMAGE[channels]
     if split == "val":
         return _CentreCrop(BuiltinImages([held_out], channels, crop_size=None, degrade=degrade), 128)
