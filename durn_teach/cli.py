@@ -119,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = _subparser(commands, "compare", "score a network against the noisy input, non-local means and "
                          "BM3D on the same noisy test images (BSD68 at sigma 30, 50, 70 by default), or, "
-                         "for rain, blur and haze, against the degraded input and chapter 8's methods tuned on "
-                         "training data")
+                         "for rain, blur and haze, against the degraded input and chapter 8's methods "
+                         "tuned on training data")
     add_compare_arguments(compare)
     add_pretrained_arguments(_subparser(commands, "pretrained", "list the shipped checkpoints, or export a "
                                         "run's weights into them"))

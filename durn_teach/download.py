@@ -33,6 +33,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from durn_teach.manifests import MANIFESTS
+from durn_teach.names import POLYU_CROP, POLYU_FULL, split_names
+
 with warnings.catch_warnings():  # pooch imports tqdm.auto, which warns in notebooks without ipywidgets
     warnings.filterwarnings("ignore", message="IProgress not found")
     import pooch
@@ -278,8 +281,6 @@ def _place(source: Path, target: Path) -> None:
 
 
 def _count(folder: str, split: str, present: Callable[[str], bool]) -> Line:
-    from durn_teach.data import split_names
-
     names = split_names(folder, split)
     found = sum(present(name) for name in names)
     return f"{folder} {split}: {found} of {len(names)} images in place", found == len(names)
@@ -326,28 +327,7 @@ def check_dncnn_sets(root: Path) -> list[Line]:
     return lines
 
 
-POLYU_CAMERAS = {"Canon5D2": "Canon5D2", "Canon80D": "Canon80D", "Canon600D": "Canon600",
-                 "NikonD800": "Nikon800", "Sony": "SonyA7II"}
-POLYU_SCENES = {"planandsofa": "plaso"}
-POLYU_CROP = re.compile(r"^([A-Za-z0-9]+)_[^_]+_[^_]+_[^_]+_([A-Za-z]+)_+(\d+)_(real|mean)\.JPG$")
-POLYU_FULL = re.compile(r"^(.+)_(Real|mean)\.JPG$")
-
-
-def polyu_scene(crop_name: str) -> str:
-    """The release's scene name (``Nikon800_plant``) of an official 512x512 crop's file name."""
-    match = POLYU_CROP.match(crop_name)
-    if match is None or match.group(1) not in POLYU_CAMERAS:
-        raise ValueError(
-            f"{crop_name!r} is not a PolyU crop name such as 'NikonD800_6-3_125_5000_plant_10_real.JPG' "
-            "(camera_aperture_shutter_iso_scene_k_real|mean.JPG)"
-        )
-    scene = match.group(2)
-    return f"{POLYU_CAMERAS[match.group(1)]}_{POLYU_SCENES.get(scene, scene[:5])}"
-
-
 def _polyu_scenes() -> set[str]:
-    from durn_teach.data import split_names
-
     return {n.removesuffix("_mean.JPG") for s in ("train", "test") for n in split_names("RealNoiseHKPoly", s)}
 
 
@@ -425,8 +405,6 @@ def arrange_reside(tree: Path, root: Path) -> None:
     Whether an image belongs to ITS (training) or SOTS indoor (test) is read from the release's
     split lists (ids 1-1399 and 1400-1449), so the two archives may be passed in any order.
     """
-    from durn_teach.data import split_names
-
     where = {n.removesuffix(".png"): RESIDE_FOLDERS[s]
              for s in RESIDE_FOLDERS for n in split_names("RESIDE", s)}
     for path in _files(tree):
@@ -763,8 +741,6 @@ def github_files(key: str) -> tuple[Archive, ...]:
     """One :class:`Archive` per file of the manifest of ``key`` (``durn_teach.manifests``): its raw
     URL in the repository at the recorded commit (``GITHUB``) and its recorded SHA-256; for a
     source of several repositories (``GITHUB_PARTS``), the files of each part in turn."""
-    from durn_teach.manifests import MANIFESTS
-
     if key in GITHUB_PARTS:
         return tuple(archive for part in GITHUB_PARTS[key] for archive in github_files(part))
     repo, commit = GITHUB[key]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from durn_teach import data, download
+from durn_teach import data, download, names
 from tests import trees
 
 
@@ -444,11 +444,11 @@ def test_a_folder_can_stand_for_an_archive_and_is_copied_not_moved(tmp_path):
 
 
 def test_polyu_crop_names_map_to_the_release_scenes():
-    assert download.polyu_scene("NikonD800_6-3_125_5000_plant__4_real.JPG") == "Nikon800_plant"
-    assert download.polyu_scene("NikonD800_10_100_6400_planandsofa_2_mean.JPG") == "Nikon800_plaso"
-    assert download.polyu_scene("Canon600D_3-5_125_1600_waterhouse_10_mean.JPG") == "Canon600_water"
+    assert names.polyu_scene("NikonD800_6-3_125_5000_plant__4_real.JPG") == "Nikon800_plant"
+    assert names.polyu_scene("NikonD800_10_100_6400_planandsofa_2_mean.JPG") == "Nikon800_plaso"
+    assert names.polyu_scene("Canon600D_3-5_125_1600_waterhouse_10_mean.JPG") == "Canon600_water"
     with pytest.raises(ValueError, match="'IMG_8325.JPG' is not a PolyU crop name"):
-        download.polyu_scene("IMG_8325.JPG")
+        names.polyu_scene("IMG_8325.JPG")
 
 
 def test_list_shows_every_dataset_with_size_licence_and_status(tmp_path, capsys):

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from durn_teach import data
-from durn_teach.download import polyu_scene
+from durn_teach.names import polyu_scene
 
 pytestmark = pytest.mark.realdata
 

@@ -7,7 +7,7 @@ scikit-image's photographs. The data root is an argument, else ``$DURN_DATA``, e
 cache (``durn_teach.download.data_root``); ``data_scripts/`` fetch the datasets into it.
 """
 
-from durn_teach.data.base import PairedDataset, split_names
+from durn_teach.data.base import PairedDataset
 from durn_teach.data.builtin import BUILTIN_NAMES, BuiltinImages, builtin_image
 from durn_teach.data.datasets import (
     BSD68,
@@ -29,6 +29,7 @@ from durn_teach.data.datasets import (
 from durn_teach.data.loader import make_loader
 from durn_teach.data.photos import DegradedPhotos
 from durn_teach.data.rain import Rain100H, Rain100L, RainTrainH
+from durn_teach.names import split_names
 
 DATASETS = {
     "bsd-gray": BSDGray, "bsd68": BSD68, "set12": Set12, "train400": Train400,

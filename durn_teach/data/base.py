@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,19 +13,6 @@ from torch.utils.data import Dataset
 
 from durn_teach.data.loader import sample_rng
 from durn_teach.download import data_root
-
-
-def split_names(folder: str, split: str) -> list[str]:
-    """The image names of one split, in the release's order (``durn_teach/splits/<folder>/<split>.txt``)."""
-    splits = resources.files("durn_teach").joinpath("splits")
-    if not splits.joinpath(folder).is_dir():
-        valid = sorted(p.name for p in splits.iterdir() if p.is_dir())
-        raise ValueError(f"no split files for {folder!r}; valid: {', '.join(valid)}")
-    path = splits.joinpath(folder, f"{split}.txt")
-    if not path.is_file():
-        valid = sorted(p.name.removesuffix(".txt") for p in splits.joinpath(folder).iterdir())
-        raise ValueError(f"unknown split {split!r} for {folder}; valid: {', '.join(valid)}")
-    return path.read_text().split()
 
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from durn_teach.data.base import Item, PairedDataset, read_image, split_names
+from durn_teach.data.base import Item, PairedDataset, read_image
+from durn_teach.names import polyu_scene, split_names
 from durn_teach.sampling import (
     PAPER_SIGMAS,
     crop_to_multiple,
@@ -137,8 +138,6 @@ class PolyUCrops(_CameraNoise):
     splits = ("all", "train", "test")
 
     def build_items(self) -> list[Item]:
-        from durn_teach.download import polyu_scene
-
         test = {n.removesuffix("_mean.JPG") for n in split_names("RealNoiseHKPoly", "test")}
         items = []
         for clean in sorted(self.path.glob("*_mean.JPG")):

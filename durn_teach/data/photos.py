@@ -16,9 +16,10 @@ import numpy as np
 from scipy import ndimage
 
 from durn_teach import degrade
-from durn_teach.data.base import Item, PairedDataset, split_names
+from durn_teach.data.base import Item, PairedDataset
 from durn_teach.data.loader import sample_rng
 from durn_teach.download import data_root
+from durn_teach.names import polyu_scene, split_names
 from durn_teach.sampling import random_crop
 
 # (clean, generator, training?) -> (degraded, what a non-blind method may be told: the kernel)
@@ -139,7 +140,7 @@ class DegradedPhotos(PairedDataset):
         photos = [p for p in kodak if p.name not in KODAK_TEST]
         photos += sorted((self.root / "CBSD68").glob("*.png"))
         photos += [p for p in sorted((self.root / "PolyU_cropped").glob("*_mean.JPG"))
-                   if _polyu_scene(p.name) not in polyu_test]
+                   if polyu_scene(p.name) not in polyu_test]
         return [Item(f"{p.parent.name}/{p.name}", p) for p in photos]
 
     def pair(self, item: Item, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -165,11 +166,3 @@ class DegradedPhotos(PairedDataset):
         """What a non-blind method may be told about sample ``key`` (as for ``self[key]``)."""
         index, rng = sample_rng(key)
         return self.sample(self.items[index], rng)[2]
-
-
-def _polyu_scene(name: str) -> str:
-    from durn_teach.download import polyu_scene  # local: download imports data (as in PolyUCrops)
-
-    return polyu_scene(name)
-
-

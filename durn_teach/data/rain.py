@@ -15,7 +15,8 @@ import re
 
 import numpy as np
 
-from durn_teach.data.base import Item, PairedDataset, split_names
+from durn_teach.data.base import Item, PairedDataset
+from durn_teach.names import split_names
 from durn_teach.sampling import random_crop, random_flip
 
 
