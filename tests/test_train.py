@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ from durn_teach.train import (
     plot_curves,
 )
 from durn_teach.train import checkpoint as checkpoint_module
-from durn_teach.train.data import epoch_batches
+from durn_teach.train.data import epoch_batches, epoch_order
 
 # The paper's training table (reference: the release's training scripts), field by field.
 PAPER = {
@@ -178,6 +179,28 @@ def test_stopping_after_max_steps_and_resuming_is_exact(uninterrupted, tmp_path)
     assert (tmp_path / "log.csv").read_text().startswith("kind,epoch,step,loss")
 
 
+def epoch_means(out: Path) -> list[float]:
+    return [json.loads(line)["loss"] for line in (out / "log.jsonl").read_text().splitlines()
+            if json.loads(line)["kind"] == "epoch"]
+
+
+@pytest.mark.parametrize("stop", [4, 6])  # within the first epoch; exactly at its end
+def test_an_epochs_logged_loss_is_the_mean_of_all_its_steps_across_a_resume(uninterrupted, tmp_path, stop):
+    run(tmp_path, max_steps=stop)
+    run(tmp_path, resume=True)
+    whole = epoch_means(uninterrupted)
+    assert epoch_means(tmp_path) == whole and not any(np.isnan(whole))
+    steps = [json.loads(line) for line in (uninterrupted / "log.jsonl").read_text().splitlines()]
+    first = [r["loss"] for r in steps if r["kind"] == "step" and r["epoch"] == 1]
+    assert whole[0] == pytest.approx(float(np.mean(first)))
+
+
+def test_no_two_seed_and_epoch_pairs_share_a_data_order():
+    orders = {tuple(epoch_order(50, epoch, seed)) for seed in range(4) for epoch in range(4)}
+    assert len(orders) == 16  # seed 1, epoch 0 is not seed 0, epoch 1
+    assert sorted(epoch_order(50, 2, 3)) == list(range(50))
+
+
 def test_checkpoint_holds_everything_and_loads_safely(uninterrupted):
     payload = load_checkpoint(uninterrupted / "last.pt")
     assert {"model", "optimizer", "scheduler", "scaler", "rng", "step", "position", "preset"} <= set(payload)
@@ -282,10 +305,14 @@ def test_two_processes_with_gloo_equal_one_with_the_same_global_batch(tmp_path):
     start = build_model("DuRN-P-no-norm", dim=8).state_dict()
     moved = max((one[k] - start[k]).abs().max().item() for k in one)
     assert moved > 0
-    for key in one:
-        torch.testing.assert_close(two[key], one[key], rtol=1e-5, atol=1e-6)
+    for key in one:  # two half-batch gradients averaged vs one whole-batch gradient: float32 rounding
+        torch.testing.assert_close(two[key], one[key], rtol=1e-5, atol=1e-5)
     log = [json.loads(line) for line in (tmp_path / "two" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if r["kind"] == "step"] == [1, 2, 3], "rank 0 alone writes the log"
+    alone = [json.loads(line) for line in (tmp_path / "one" / "log.jsonl").read_text().splitlines()]
+    # the logged loss is the mean over both processes: the loss of the whole batch, not rank 0's half
+    assert [r["loss"] for r in log if r["kind"] == "step"] == pytest.approx(
+        [r["loss"] for r in alone if r["kind"] == "step"], rel=1e-5)
 
 
 @pytest.mark.parametrize("name", list(PAPER))

@@ -1,8 +1,8 @@
 """The training data of a preset: the paper's dataset, or the built-in images when it is absent.
 
-Batches are a function of (seed, epoch, position) only: the order comes from a
-``DistributedSampler`` (seeded with ``seed + epoch``, the same on every process), and each
-sample's random choices (crop, variant, flip, noise) from a seed derived from
+Batches are a function of (seed, epoch, position) only: the order is a permutation drawn from
+(seed, epoch) (``epoch_order``, the same on every process), and each sample's random choices
+(crop, variant, flip, noise) from a seed derived from
 (seed, epoch, index). So a resumed run fetches exactly the batches an uninterrupted one would,
 and two processes with half the batch each see together what one process sees.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, ConcatDataset, DataLoader, Dataset, DistributedSampler, Subset
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
 from durn_teach.train.presets import Preset
 
@@ -72,19 +72,29 @@ def sample_seed(seed: int, epoch: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, epoch, index]).generate_state(1, np.uint64)[0] >> 2)
 
 
+def epoch_order(size: int, epoch: int, seed: int) -> list[int]:
+    """The order of the ``size`` samples in ``epoch``: a permutation drawn from ``(seed, epoch)``
+    through NumPy's ``SeedSequence``, so that no two (seed, epoch) pairs share an order (seed 1's
+    first epoch is not seed 0's second, as with a generator seeded by ``seed + epoch``)."""
+    return np.random.default_rng(np.random.SeedSequence([seed, epoch])).permutation(size).tolist()
+
+
 def epoch_batches(
     size: int, batch: int, epoch: int, seed: int, replicas: int = 1, rank: int = 0, start: int = 0
 ) -> list[list[tuple[int, int]]]:
     """This process's batches of ``epoch`` as lists of ``(index, seed)`` keys, from batch ``start`` on.
 
     ``batch`` is the global batch; each of the ``replicas`` processes gets ``batch / replicas``
-    samples per step, and together they get the samples one process would.
+    samples per step, and together they get the samples one process would (the order is padded
+    by its first samples to a multiple of ``replicas``, as ``DistributedSampler`` does).
     """
     if batch % replicas:
         raise ValueError(f"the batch of {batch} does not split evenly over {replicas} processes")
-    sampler = DistributedSampler(range(size), num_replicas=replicas, rank=rank, shuffle=True, seed=seed)
-    sampler.set_epoch(epoch)
-    batches = list(BatchSampler(sampler, batch // replicas, drop_last=False))
+    order = epoch_order(size, epoch, seed)
+    total = -(-size // replicas) * replicas
+    order = (order * -(-total // max(size, 1)))[:total]
+    mine, share = order[rank::replicas], batch // replicas
+    batches = [mine[k : k + share] for k in range(0, len(mine), share)]
     return [[(index, sample_seed(seed, epoch, index)) for index in keys] for keys in batches[start:]]
 
 

@@ -4,7 +4,10 @@ One function, :func:`fit`, runs a preset (``durn_teach.train.presets``) with the
 of chapter 11 (``durn_teach.train.step``). The loop is a function of the seed alone: a run
 stopped at any step and resumed from its checkpoint ends with the same weights, bit for bit
 on a CPU, as one that never stopped; under ``torchrun`` each process trains on its share of
-the batch and rank 0 alone writes checkpoints and logs.
+the batch, the logged loss is the mean over the processes, and rank 0 alone writes checkpoints
+and logs. On GPUs BatchNorm is synchronised across the processes, so the run computes what one
+process with the whole batch would; on CPUs (gloo) it is not: each process normalises by its
+share's statistics, which differs from a one-process run for the networks with BatchNorm.
 """
 
 from __future__ import annotations
@@ -288,9 +291,11 @@ def fit(
         scaler.load_state_dict(payload["scaler"])
         set_rng_state(payload["rng"], generator)
         step, position = payload["step"], dict(payload["position"])
+        epoch_losses = list(payload.get("epoch_losses", []))  # the steps of this epoch before the stop
         if main:
             log.truncate(step)
     else:
+        epoch_losses = []
         if (out / LAST).exists():
             raise FileExistsError(
                 f"{out} already holds a run ({out / LAST}); continue it with resume=True (--resume), "
@@ -325,6 +330,7 @@ def fit(
             "model": network.state_dict(), "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
             "rng": rng_state(generator), "step": step, "position": _next_position(position, steps_per_batch),
+            "epoch_losses": epoch_losses,
         }
         save_atomic(payload, path)
 
@@ -345,7 +351,6 @@ def fit(
         while position["epoch"] < preset.epochs and not stopped:
             epoch, started = position["epoch"], time.monotonic()
             batches = epoch_batches(len(data), preset.batch, epoch, seed, replicas, rank, position["batch"])
-            losses = []
             for degraded, clean in make_loader(data, batches, num_workers, pin=device.type == "cuda"):
                 degraded = degraded.to(device, non_blocking=True)
                 clean = clean.to(device, non_blocking=True)
@@ -354,7 +359,8 @@ def fit(
                     if preset.sigmas:
                         degraded = add_gaussian_noise(clean, preset.sigmas, generator, replicas, rank)
                     try:
-                        loss = train_step(model, loss_fn, optimizer, degraded, clean, scaler, autocast).item()
+                        taken = train_step(model, loss_fn, optimizer, degraded, clean, scaler, autocast)
+                        loss = _mean_over_ranks(taken, replicas)
                     except NonFiniteLoss as error:
                         saved = f"the last checkpoint, {out / LAST}, is intact" if (out / LAST).exists() \
                             else "no checkpoint was written yet"
@@ -364,7 +370,7 @@ def fit(
                         ) from None
                     step += 1
                     position["repeat"] += 1
-                    losses.append(loss)
+                    epoch_losses.append(loss)
                     if main:
                         speed = local_batch * replicas / max(time.monotonic() - tick, 1e-9)
                         record = {"kind": "step", "epoch": epoch + 1, "step": step, "loss": loss,
@@ -390,9 +396,10 @@ def fit(
                 warnings.filterwarnings("ignore", r"Detected call of `lr_scheduler\.step\(\)`")
                 scheduler.step()
             position = {"epoch": epoch + 1, "batch": 0, "repeat": 0}
+            finished, epoch_losses = epoch_losses, []
             if main:
                 record = {"kind": "epoch", "epoch": epoch + 1, "step": step,
-                          "loss": float(np.mean(losses)) if losses else float("nan"),
+                          "loss": float(np.mean(finished)) if finished else float("nan"),
                           "lr": optimizer.param_groups[0]["lr"], "seconds": time.monotonic() - started}
                 periodic = (epoch + 1) % preset.checkpoint_every == 0 or epoch + 1 == preset.epochs
                 if val_set is not None and periodic:
@@ -415,6 +422,15 @@ def fit(
         save_atomic(network.state_dict(), out / "model.pt")
     network.eval()
     return TrainResult(network, preset, out, step, position["epoch"], log.read() if main else records)
+
+
+def _mean_over_ranks(loss: torch.Tensor, replicas: int) -> float:
+    """The step's loss averaged over the processes (each computed it on its share of the batch)."""
+    if replicas > 1:
+        loss = loss.detach().clone()
+        dist.all_reduce(loss)
+        loss /= replicas
+    return loss.item()
 
 
 def _next_position(position: dict[str, int], steps_per_batch: int) -> dict[str, int]:
