@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from durn_teach.bench import add_bench_arguments
 from durn_teach.models import build_model, in_channels, list_models, summary
@@ -97,10 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore = _subparser(commands, "restore", "restore an image file with a network")
     restore.add_argument("input", metavar="IN", help="the image to restore (PNG, JPEG, TIFF, ...)")
     restore.add_argument("output", metavar="OUT", help="where to write the result (.png, .jpg, .tif, ...)")
-    restore.add_argument("--model", required=True, choices=list_models(), metavar="NAME",
-                         help=", ".join(list_models()))
+    restore.add_argument("--model", choices=list_models(), metavar="NAME",
+                         help=", ".join(list_models()) + " (not needed with a shipped checkpoint's name)")
     restore.add_argument("--weights", "--checkpoint", required=True,
-                         help="the authors' *_model.pt or a durn-teach checkpoint")
+                         help="a shipped checkpoint's name (durn-teach pretrained), the authors' *_model.pt "
+                         "or a durn-teach checkpoint")
+    restore.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     restore.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     restore.add_argument("--tile", type=int, help="restore in overlapping tiles of this size (large images)")
     restore.add_argument("--overlap", type=int, help="overlap of the tiles in pixels")
@@ -216,12 +219,35 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _restore(args: argparse.Namespace) -> None:
+    import tempfile
+
     from durn_teach.images import read_image, write_image
     from durn_teach.inference import restore
+    from durn_teach.pretrained import entry, list_pretrained
 
-    model = _load(args.model, args.weights, args.device)
-    image = read_image(args.input, channels=in_channels(model))
+    source, target = Path(args.input), Path(args.output)
+    if source.resolve() == target.resolve() or (target.exists() and source.exists()
+                                                and os.path.samefile(source, target)):
+        raise ValueError(f"IN and OUT are the same file ({source}): restoring would overwrite the input; "
+                         "write OUT elsewhere")
+    if target.exists() and not args.force:
+        raise FileExistsError(f"{target} exists; pass --force to overwrite it, or choose another OUT")
+    if args.model is None and args.weights not in list_pretrained():
+        raise ValueError(f"--weights {args.weights} is not a shipped checkpoint's name ("
+                         f"{', '.join(list_pretrained())}): give the network too, --model NAME")
+    name = args.model or entry(args.weights)["network"]
+    model = _load(name, args.weights, args.device)
+    channels = in_channels(model)
+    image = read_image(source)
+    if (image.pixels.ndim == 3) != (channels == 3):
+        image = read_image(source, channels=channels)
+        given, taken = ("colour", "gray") if channels == 1 else ("gray", "colour")
+        print(f"note: {source} is a {given} image and {name} takes {taken} ones: converted it to {taken}")
     options = {k: v for k, v in (("tile", args.tile), ("overlap", args.overlap)) if v is not None}
     restored = restore(model, image.pixels, **options)
-    write_image(args.output, restored, image.alpha, image.bits)
-    print(f"wrote {args.output} ({restored.shape[1]}x{restored.shape[0]}, {args.model})")
+    # written beside OUT first, then moved into place: an error leaves no half-written OUT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".restoring-") as folder:
+        written = write_image(Path(folder) / f"restored{target.suffix}", restored, image.alpha, image.bits)
+        os.replace(written, target)
+    print(f"wrote {target} ({restored.shape[1]}x{restored.shape[0]}, {name})")

@@ -111,18 +111,30 @@ def _closest_network(shapes: dict[str, tuple[int, ...]]) -> tuple[str, float]:
 
 
 def load_pretrained(
-    name: str, path: str | Path, map_location: str | torch.device = "cpu", reference: bool = False
+    name: str, path: str | Path | None = None, map_location: str | torch.device = "cpu",
+    reference: bool = False,
 ) -> nn.Module:
     """Load a checkpoint in the authors' format (a plain state dict) into network ``name``.
 
     ``path`` is a checkpoint file or, where no such file exists, the name of a checkpoint
     shipped with the package (``durn_teach.pretrained.list_pretrained()``, e.g.
     ``"gaussian-gray"``), whose network and SHA-256 are checked against its registry entry.
+    A shipped checkpoint's name alone, ``load_pretrained("gaussian-gray")``, loads it into the
+    network its registry entry names.
     Accepts the ``module.`` prefix of ``nn.DataParallel`` and checkpoints without
     ``num_batches_tracked`` (saved by old PyTorch). Loads strictly, with
     ``weights_only=True``; returns the network in evaluation mode, on the fast path unless
     ``reference=True`` (see :func:`build_model`).
     """
+    if path is None:
+        from durn_teach.pretrained import entry, list_pretrained
+
+        if name not in list_pretrained():
+            raise ValueError(
+                f"load_pretrained({name!r}) needs weights: a shipped checkpoint's name alone (one of "
+                f"{', '.join(list_pretrained()) or 'none'}) or a network and a checkpoint file, "
+                f"load_pretrained('DuRN-P', 'DuRN_P_model.pt')")
+        name, path = entry(name)["network"], name
     model = build_model(name, reference=reference)
     path = Path(path)
     if not path.is_file():

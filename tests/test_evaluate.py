@@ -161,3 +161,39 @@ def test_cli_train_evaluate_restore_on_builtin_data(tmp_path, capsys):
     assert "does not fit DuRN-U" in capsys.readouterr().err
     assert main(["eval", "gopro", "--weights", str(tmp_path / "none.pt")]) == 2
     assert "no checkpoint at" in capsys.readouterr().err
+
+
+def test_restore_by_shipped_name_alone_refuses_to_overwrite_and_says_when_it_converts(tmp_path, capsys):
+    colour = (np.random.default_rng(1).random((24, 28, 3)) * 255).astype(np.uint8)
+    Image.fromarray(colour).save(tmp_path / "photo.png")
+    out = tmp_path / "clean.png"
+    # a shipped name needs no --model: the registry knows the network (DuRN-P, gray)
+    assert main(["restore", str(tmp_path / "photo.png"), str(out), "--weights", "gaussian-gray",
+                 "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "is a colour image and DuRN-P takes gray ones: converted it to gray" in printed
+    assert np.asarray(Image.open(out)).shape == (24, 28)
+    before = out.read_bytes()
+    assert main(["restore", str(tmp_path / "photo.png"), str(out), "--weights", "gaussian-gray"]) == 2
+    assert "exists; pass --force to overwrite it" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert main(["restore", str(tmp_path / "photo.png"), str(out), "--weights", "gaussian-gray",
+                 "--force"]) == 0
+    photo = (tmp_path / "photo.png").read_bytes()
+    for same in (tmp_path / "photo.png", tmp_path / "." / "photo.png"):
+        assert main(["restore", str(tmp_path / "photo.png"), str(same), "--weights", "gaussian-gray",
+                     "--force"]) == 2
+        assert "IN and OUT are the same file" in capsys.readouterr().err
+    assert (tmp_path / "photo.png").read_bytes() == photo  # the input is intact
+    assert main(["restore", str(tmp_path / "photo.png"), str(tmp_path / "x.png"), "--weights", "w.pt"]) == 2
+    assert "is not a shipped checkpoint's name" in capsys.readouterr().err
+    assert not list(tmp_path.glob(".restoring-*")) and not (tmp_path / "x.png").exists()
+
+
+def test_load_pretrained_takes_a_shipped_name_alone():
+    from durn_teach import load_pretrained
+
+    model = load_pretrained("gaussian-gray")
+    assert type(model).__name__ == "DuRN_P" and not model.training
+    with pytest.raises(ValueError, match=r"load_pretrained\('DuRN-P'\) needs weights: a shipped"):
+        load_pretrained("DuRN-P")
