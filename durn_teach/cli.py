@@ -7,8 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from durn_teach.bench import add_bench_arguments
-from durn_teach.models import build_model, in_channels, list_models, summary
+from durn_teach import __version__
 
 EXAMPLES = {
     "train": """examples:
@@ -44,10 +43,13 @@ def _subparser(commands: argparse._SubParsersAction, name: str, help: str, **opt
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from durn_teach.bench import add_bench_arguments
     from durn_teach.evaluate import PROTOCOLS
+    from durn_teach.models import list_models
     from durn_teach.train.presets import list_presets
 
     parser = argparse.ArgumentParser(prog="durn-teach", description="Dual Residual Networks, taught.")
+    parser.add_argument("--version", action="version", version=f"durn-teach {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the networks")
     show = commands.add_parser("summary", help="print a network's torchinfo table")
@@ -133,11 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv == ["--version"]:  # before the parser, which imports torch for the networks' names
+        print(f"durn-teach {__version__}")
+        return 0
     if argv[:1] == ["data"]:
         from durn_teach.download import main as data_main
 
         return data_main(argv[1:])
     args = build_parser().parse_args(argv)
+    from durn_teach.models import build_model, in_channels, list_models, summary
+
     if args.command == "list":
         print("\n".join(list_models()))
     elif args.command == "summary":
@@ -202,6 +209,7 @@ def _load(name: str, weights: str, device: str):
 
 def _evaluate(args: argparse.Namespace) -> None:
     from durn_teach.evaluate import BuiltinTestSet, evaluate, format_table, get_protocol, write_csv
+    from durn_teach.models import list_models
 
     protocol = get_protocol(args.protocol, args.sigma)
     name = args.model or protocol.network
@@ -223,6 +231,7 @@ def _restore(args: argparse.Namespace) -> None:
 
     from durn_teach.images import read_image, write_image
     from durn_teach.inference import restore
+    from durn_teach.models import in_channels
     from durn_teach.pretrained import entry, list_pretrained
 
     source, target = Path(args.input), Path(args.output)

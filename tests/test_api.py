@@ -140,3 +140,15 @@ def test_restore_every_colour_network_on_an_odd_size(name):
     model = build_model(name)
     image = np.random.default_rng(3).random((model.min_size + 3, model.min_size + 5, 3))
     assert restore(model, image).shape == image.shape
+
+
+def test_version_prints_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from durn_teach.cli import main; code = main(['--version']); "
+            "print('torch' in sys.modules); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from durn_teach import __version__
+
+    assert done.stdout.split("\n")[:2] == [f"durn-teach {__version__}", "False"]
