@@ -6,6 +6,26 @@ and the release's training scripts): network, data, batch, learning rate, epochs
 schedule, loss, Adam's betas, and the Gaussian setting's ten steps per batch with fresh noise.
 ``quick=True`` gives a run of a few minutes on a CPU or a free Colab GPU, on the built-in
 images when the dataset is absent; each preset's docstring says what the quick scale changes.
+
+Where the loop that runs these settings (``durn_teach.train.fit``) departs from the release's
+training scripts, as a line-by-line comparison found them; each is stated, none is hidden:
+
+* Step decay: ``MultiStepLR`` steps at the end of each epoch, so the rate falls for the epoch
+  after milestone ``m``; the release's ``if epoch in [...]`` test lowers it one epoch later.
+  The cosine schedule of rain streaks is shifted by one epoch in the same way, and the
+  release's first rain-streak script never stepped its scheduler at all (a constant rate).
+* Order: the loop draws a new order of the training images every epoch (from the seed and the
+  epoch); the release's loaders use ``shuffle=False`` and see the list order every epoch,
+  with the random crops (and variants, flips, noise) as their only randomness.
+* Precision: float32 by default, as the release; ``amp=True`` (``--amp``) is the named option
+  for float16 on GPUs and bfloat16 on CPUs.
+* BatchNorm's initial weights: 1 in today's PyTorch; the PyTorch 0.3 the release ran drew them
+  uniformly from [0, 1]. This changes from-scratch runs of DuRN-P, DuRN-S and DuRN-S-P (their
+  BatchNorm layers); weights loaded from a checkpoint are unaffected.
+* DCPDN: 256x256 crops, as the paper's settings summary gives; the release's DCPDN loader feeds
+  whole images, uncropped.
+* Raindrop stage 2 starts a new Adam (fresh moments) from the stage-1 weights; the release's
+  comments read as a continuation of stage 1's optimiser.
 """
 
 from __future__ import annotations
