@@ -1,4 +1,4 @@
-# Collected by tools/collect.py from notebooks/10_datasets.md: edit the chapter, not this file.
+# Collected by tools/collect.py from notebooks/09_datasets.md: edit the chapter, not this file.
 # tests/test_collect.py fails when the two differ.
 
 """The paper's training samples: crops, flips, Gaussian noise, variant draws, resizing.

@@ -2,7 +2,7 @@
 
 The switch to the release's hand-written computation, BatchNorm folding, channels-last memory
 format, the cached inference copy that :func:`durn_teach.restore` runs, ``torch.compile``, and
-the machine's own 3x3 convolution throughput. Harness code: chapter 13 (``notebooks/13_speed.md``)
+the machine's own 3x3 convolution throughput. Harness code: chapter 17 (``notebooks/17_speed.md``)
 and ``durn-teach bench`` (:mod:`durn_teach.bench`) measure what each of these buys.
 """
 
@@ -26,7 +26,7 @@ from torch import nn
 from durn_teach.norms import InsNorm
 
 # Channels-last memory format for the convolutions of the default (fast) path, except in networks
-# with instance norm (see `prefers_channels_last`); measured in chapter 13 and
+# with instance norm (see `prefers_channels_last`); measured in chapter 17 and
 # benchmarks/results/cpu.json. Set it to False to keep every network in NCHW.
 CHANNELS_LAST = True
 

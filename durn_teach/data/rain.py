@@ -2,7 +2,7 @@
 
 Rain100L and Rain100H (Yang et al., CVPR 2017) are the rain-streak test sets most papers after
 DuRN report; RainTrainH is the heavy-rain training set distributed with them. The course trains
-its DuRN-S on real pairs (chapter 18): Rain100L split by background (no clean image, nor crop
+its DuRN-S on real pairs (chapter 14): Rain100L split by background (no clean image, nor crop
 of one, on both sides; ``tools/split_rain100l.py``) plus RainTrainH, and tests on the held-out
 Rain100L pairs. Layouts: ``<folder>/input/<name>`` rainy and ``<folder>/target/<name>`` clean
 (the MPRNet/Restormer redistribution), or PReNet's ``rain-N.png`` / ``norain-N.png``, in one

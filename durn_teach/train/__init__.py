@@ -1,6 +1,6 @@
 """Training the DuRNs as the paper did: presets, the loop, checkpoints (Liu et al., CVPR 2019, Sec. 5).
 
-The training step is taught in chapter 11 (``durn_teach.train.step``); the rest is the harness.
+The training step is taught in chapter 10 (``durn_teach.train.step``); the rest is the harness.
 """
 
 from durn_teach.train.checkpoint import ResumeError, load_checkpoint

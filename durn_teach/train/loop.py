@@ -1,7 +1,7 @@
 """The training loop: devices, mixed precision, logs, plots, checkpoints, exact resume, DDP.
 
 One function, :func:`fit`, runs a preset (``durn_teach.train.presets``) with the training step
-of chapter 11 (``durn_teach.train.step``). The loop is a function of the seed alone: a run
+of chapter 10 (``durn_teach.train.step``). The loop is a function of the seed alone: a run
 stopped at any step and resumed from its checkpoint ends with the same weights, bit for bit
 on a CPU, as one that never stopped; under ``torchrun`` each process trains on its share of
 the batch, the logged loss is the mean over the processes, and rank 0 alone writes checkpoints

@@ -1,4 +1,4 @@
-# Collected by tools/collect.py from notebooks/11_training.md: edit the chapter, not this file.
+# Collected by tools/collect.py from notebooks/10_training.md: edit the chapter, not this file.
 # tests/test_collect.py fails when the two differ.
 
 """The training step of the paper's settings (Liu et al., CVPR 2019, Sec. 5).
