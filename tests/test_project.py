@@ -63,6 +63,25 @@ def test_every_toc_entry_has_a_source():
     assert set(chapters) <= set(files), "every chapter is in the book"
 
 
+def test_chapters_are_numbered_in_reading_order_without_gaps():
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    entries = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    chapters = [entry for entry in entries if entry.startswith("notebooks/")]
+    numbers = [int(Path(c).name[:2]) for c in chapters]
+    assert numbers == list(range(1, len(chapters) + 1))
+    for number, chapter in zip(numbers, chapters, strict=True):  # the title carries it to the sidebar
+        lines = (ROOT / f"{chapter}.md").read_text().splitlines()
+        title = next(line for line in lines if line.startswith("# "))
+        assert title.startswith(f"# {number}. "), title
+
+
+def test_formulas_render_offline_from_the_books_own_mathjax():
+    sphinx = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())["sphinx"]["config"]
+    static = [ROOT / folder for folder in sphinx["html_static_path"]]
+    assert any((folder / sphinx["mathjax_path"]).is_file() for folder in static)
+    assert not sphinx["mathjax_path"].startswith(("http:", "https:", "//"))
+
+
 def test_the_paper_is_in_the_bibliography():
     bib = (ROOT / "book" / "references.bib").read_text()
     assert "@inproceedings{liu2019dual" in bib
