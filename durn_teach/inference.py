@@ -31,6 +31,14 @@ def check_image(image: np.ndarray, channels: int) -> None:
         raise ValueError(f"this network restores {layout} images, got {shape}{hint}")
     if not np.isfinite(image).all():
         raise ValueError(f"the image has {int((~np.isfinite(image)).sum())} NaN or infinite values")
+    low, high = float(image.min()), float(image.max())
+    if low < -LIMIT or high > 1 + LIMIT:
+        scale = "; it looks like an image on the 0-255 scale: divide it by 255" if high > 3 else ""
+        raise ValueError(f"the image's values run from {low:.3g} to {high:.3g}, far outside [0, 1] "
+                         f"(a degraded image stays within [-{LIMIT:g}, {1 + LIMIT:g}]){scale}")
+
+
+LIMIT = 2.0  # noise of sigma 70 (0-255 scale) takes a [0, 1] image to about -0.9 and 1.9: accepted
 
 
 AMP_DTYPES = ("bfloat16", "float16")

@@ -42,6 +42,11 @@ def build_model(name: str, reference: bool = False, **options: Any) -> nn.Module
         builder = MODELS[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown network {name!r}; the networks are: {', '.join(MODELS)}") from None
+    impossible = {key: value for key, value in options.items()
+                  if isinstance(value, int) and not isinstance(value, bool) and value < 1}
+    if impossible:
+        raise ValueError(f"{name} cannot be built with {impossible}: sizes and counts must be positive "
+                         "integers")
     try:
         model = builder(**options)
     except TypeError as error:
@@ -149,6 +154,12 @@ def load_pretrained(
                 f"(the shipped checkpoints are: {shipped})"
             )
     state = _read_state_dict(path)
+    broken = [f"{key} ({int((~torch.isfinite(value)).sum())} of {value.numel()})"
+              for key, value in state.items() if isinstance(value, torch.Tensor)
+              and value.is_floating_point() and not torch.isfinite(value).all()]
+    if broken:
+        raise CheckpointError(f"{path} holds NaN or infinite weights in {len(broken)} tensor(s), e.g. "
+                              f"{', '.join(broken[:3])}: a damaged file or a diverged run; it was not loaded")
     expected = model.state_dict()
     for key, value in expected.items():
         if key.endswith("num_batches_tracked") and key not in state:

@@ -114,6 +114,8 @@ def test_restore_leaves_the_model_mode_and_gradients_alone(gray_model):
         (np.zeros((20, 20), np.uint8), TypeError, "got dtype uint8 \\(for 8-bit images use"),
         (np.zeros((20, 20), np.int64), TypeError, "float image in \\[0, 1\\], got dtype int64"),
         ([[0.0] * 20] * 20, TypeError, "expected a NumPy array, got list"),
+        (np.full((20, 20), 200.0, np.float32), ValueError, "looks like an image on the 0-255 scale: divide"),
+        (np.full((20, 20), -3.0, np.float32), ValueError, "values run from -3 to -3, far outside"),
     ],
 )
 def test_restore_rejects_bad_gray_input(gray_model, image, error, message):
@@ -152,3 +154,25 @@ def test_version_prints_without_importing_torch():
     from durn_teach import __version__
 
     assert done.stdout.split("\n")[:2] == [f"durn-teach {__version__}", "False"]
+
+
+def test_noisy_images_that_leave_zero_one_are_still_restored(gray_model):
+    rng = np.random.default_rng(0)
+    noisy = (0.5 + rng.normal(0, 70 / 255, (32, 32))).astype(np.float32)  # sigma 70: about -0.9 to 1.9
+    noisy[0, 0], noisy[0, 1] = -0.95, 1.95
+    assert restore(gray_model, noisy).shape == noisy.shape
+
+
+def test_non_finite_weights_and_impossible_sizes_are_refused(tmp_path):
+    from durn_teach import load_pretrained
+    from durn_teach.models import CheckpointError
+
+    state, key = build_model("DuRN-P").state_dict(), "block2.up_conv.conv2d.weight"
+    state[key] = torch.full_like(state[key], float("nan"))
+    torch.save(state, tmp_path / "nan.pt")
+    n = state[key].numel()
+    message = rf"NaN or infinite weights in 1 tensor\(s\), e.g. {key} \({n} of {n}\)"
+    with pytest.raises(CheckpointError, match=message):
+        load_pretrained("DuRN-P", tmp_path / "nan.pt")
+    with pytest.raises(ValueError, match=r"DuRN-P cannot be built with \{'dim': 0\}: sizes and counts must"):
+        build_model("DuRN-P", dim=0)
