@@ -195,6 +195,16 @@ def test_an_epochs_logged_loss_is_the_mean_of_all_its_steps_across_a_resume(unin
     assert whole[0] == pytest.approx(float(np.mean(first)))
 
 
+@pytest.mark.parametrize("fmt, torn", [("jsonl", '{"kind": "step", "epoch": 1, "st'), ("csv", "step,1,")])
+def test_a_torn_last_log_line_does_not_block_resume(tmp_path, fmt, torn):
+    run(tmp_path, max_steps=4, log_format=fmt)
+    with open(tmp_path / f"log.{fmt}", "a") as log:
+        log.write(torn)  # killed in the middle of writing a record
+    with pytest.warns(UserWarning, match="dropped its last record, torn by an interrupted write"):
+        result = run(tmp_path, resume=True, log_format=fmt)
+    assert [r["step"] for r in result.records if r["kind"] == "step"] == list(range(1, 13))
+
+
 def test_no_two_seed_and_epoch_pairs_share_a_data_order():
     orders = {tuple(epoch_order(50, epoch, seed)) for seed in range(4) for epoch in range(4)}
     assert len(orders) == 16  # seed 1, epoch 0 is not seed 0, epoch 1

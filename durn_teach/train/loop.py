@@ -86,14 +86,27 @@ class TrainLog:
         self.path, self.fmt = out / f"log.{fmt}", fmt
 
     def read(self) -> list[dict[str, Any]]:
-        """The records written so far (empty values of a CSV row left out)."""
+        """The records written so far (empty values of a CSV row left out). A last line torn by
+        an interrupted write is dropped with a warning; any other unreadable line is an error."""
         if not self.path.exists():
             return []
         with open(self.path, newline="") as file:
             if self.fmt == "jsonl":
-                return [json.loads(line) for line in file if line.strip()]
-            rows = list(csv.DictReader(file))
-        return [{k: v if k == "kind" else float(v) for k, v in row.items() if v != ""} for row in rows]
+                lines = [line for line in file if line.strip()]
+            else:
+                lines = list(csv.DictReader(file))
+        records = []
+        for number, line in enumerate(lines, 1):
+            try:
+                records.append(json.loads(line) if self.fmt == "jsonl" else
+                               {k: v if k == "kind" else float(v) for k, v in line.items() if v != ""})
+            except (ValueError, TypeError):
+                shown = str(line)[:60]
+                if number < len(lines):
+                    raise ValueError(f"{self.path}: record {number} cannot be read: {shown!r}") from None
+                warnings.warn(f"{self.path}: dropped its last record, torn by an interrupted write: "
+                              f"{shown!r}", stacklevel=2)
+        return records
 
     def write(self, records: list[dict[str, Any]], mode: str = "a") -> None:
         new = mode == "w" or not self.path.exists()
