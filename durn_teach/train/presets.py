@@ -359,17 +359,17 @@ def motion_blur_photos(quick: bool = False) -> Preset:
     changed: the data are synthetic (clean CBSD68, Kodak24 and PolyU photographs, kodim17-24
     held out, each crop blurred by a random camera-shake or straight-motion kernel of 3-25 px
     with light noise, ``durn_teach.data.photos.blur_kernel``) because no real blurred/sharp
-    pairs are at hand; batch 4, 128x128 crops, lr 2e-4 annealed to zero by a cosine, 12 epochs
-    of 160 crops (480 steps, about 40 minutes on two CPU cores without AVX-512; the paper's run
+    pairs are at hand; batch 4, 128x128 crops, lr 2e-4 annealed to zero by a cosine, 10 epochs
+    of 160 crops (400 steps, about 35 minutes on two CPU cores without AVX-512; the paper's run
     is 5,000 epochs of GoPro's 2,103 frames at 640x360 in batches of 10 at 256x256).
     Validation, for watching the run only: four held-out photographs with chapter 8's blur
-    every 4 epochs.
+    every 5 epochs.
 
     Quick: as ``motion-blur``'s quick scale.
     """
     preset = motion_blur().replace(
-        name="motion-blur-photos", data="photos", batch=4, crop=128, lr=2e-4, epochs=12, epoch_size=160,
-        schedule="cosine", milestones=(), resize=None, checkpoint_every=4,
+        name="motion-blur-photos", data="photos", batch=4, crop=128, lr=2e-4, epochs=10, epoch_size=160,
+        schedule="cosine", milestones=(), resize=None, checkpoint_every=5,
         data_options={"degradation": "motion-blur"},
     )
     return _quick(preset, batch=2, crop=64, epochs=10, epoch_size=8) if quick else preset
