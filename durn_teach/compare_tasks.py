@@ -34,6 +34,7 @@ from durn_teach.compare import (
 )
 from durn_teach.compare import main as compare_noise
 from durn_teach.data import get_dataset
+from durn_teach.data.loader import sample_rng
 from durn_teach.evaluate import PROTOCOLS, Protocol, as_image, evaluate, get_protocol, test_set
 from durn_teach.metrics import paper_psnr_ssim
 
@@ -116,6 +117,16 @@ def known(data: Any, key: int | tuple[int, int]) -> dict[str, Any]:
     return data.known(key) if hasattr(data, "known") else {}
 
 
+def draw(data: Any, key: tuple[int, int]) -> Pair:
+    """Sample ``key`` of ``data`` as arrays with what a method may be told about it, degraded once."""
+    if hasattr(data, "sample"):  # the degraded photographs: image and kernel from one draw
+        index, rng = sample_rng(key)
+        degraded, clean, told = data.sample(data.items[index], rng)
+        return np.ascontiguousarray(degraded), np.ascontiguousarray(clean), told
+    degraded, clean = data[key][:2]
+    return as_image(degraded), as_image(clean), {}
+
+
 def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None = None) -> list[Pair]:
     """The training pairs that choose the parameter: ``choose_count`` crops (``crop``, default the
     baseline's ``choose_crop``) drawn with fixed seeds."""
@@ -125,9 +136,7 @@ def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None =
     pairs = []
     for index in range(baseline.choose_count):
         data = sets[index % len(sets)]
-        key = (index // len(sets) % len(data), 20190601 + index)
-        degraded, clean = data[key][:2]
-        pairs.append((as_image(degraded), as_image(clean), known(data, key)))
+        pairs.append(draw(data, (index // len(sets) % len(data), 20190601 + index)))
     return pairs
 
 
@@ -155,17 +164,17 @@ def describe_choice(baseline: Baseline, best: float, scores: dict[str, float], p
         "training_psnr": scores}
 
 
-def score_classical(baseline: Baseline, value: float, data: Any, items: list[tuple], spec: Protocol,
-                    progress: bool) -> dict[str, Any]:
-    """A classical method on the test images, each told what ``baseline.told`` names about it."""
+def score_classical(baseline: Baseline, value: float, items: list[tuple], told: list[dict[str, Any]],
+                    spec: Protocol, progress: bool) -> dict[str, Any]:
+    """A classical method on the test images, each told what ``baseline.told`` names about it
+    (``told[i]``: what is known of ``items[i]``)."""
     if not baseline.told:
-        return evaluate(lambda image: baseline.run(image, **{baseline.parameter: value}), spec,
-                        dataset=items, progress=progress)
+        return evaluate(lambda image: baseline.restore(image, value, {}), spec, dataset=items,
+                        progress=progress)
     rows = []
-    for index, item in enumerate(tqdm(items, desc=f"{spec.name} {baseline.key}", unit="image",
-                                      disable=not progress)):
-        told = known(data, index)
-        restorer = lambda image, told=told: baseline.restore(image, value, told)  # noqa: E731
+    for item, known_here in zip(tqdm(items, desc=f"{spec.name} {baseline.key}", unit="image",
+                                     disable=not progress), told, strict=True):
+        restorer = lambda image, known_here=known_here: baseline.restore(image, value, known_here)  # noqa: E731
         rows += evaluate(restorer, spec, dataset=[item], progress=False)["rows"]
     means = {key: float(np.mean([row[key] for row in rows])) for key in ("psnr", "ssim")}
     return {**means, "rows": rows}
@@ -210,16 +219,19 @@ def compare_task(
     level = "synthetic" if spec.dataset == "photos" else "real pairs"
     described: dict[str, Any] = {}
     results: dict[str, Any] = {}
+    told: list[dict[str, Any]] = []  # what is known of each test image, drawn once if a method needs it
     for method in methods:
         if method == "classical":
             for rank, baseline in enumerate(BASELINES[spec.task]):
+                if baseline.told and not told:
+                    told = [known(data, index) for index in range(count)]
                 tick = time.perf_counter()
                 pairs = choice_pairs(baseline, root, choice_crop)
                 best, scores = choose_parameter(baseline, pairs, spec.space)
                 key = "classical" if rank == 0 else baseline.key
                 described[key] = describe_choice(baseline, best, scores, pairs,
                                                  choice_crop or baseline.choose_crop)
-                scored = score_classical(baseline, best, data, items, spec, progress)
+                scored = score_classical(baseline, best, items, told, spec, progress)
                 results[key] = {"psnr": scored["psnr"], "ssim": scored["ssim"],
                                 "seconds": round(time.perf_counter() - tick, 2), "rows": scored["rows"]}
             continue

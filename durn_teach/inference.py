@@ -13,6 +13,8 @@ from torch import nn
 from durn_teach.models import in_channels
 from durn_teach.speed import evaluation_view, inference_copy, no_tracing
 
+LIMIT = 2.0  # noise of sigma 70 (0-255 scale) takes a [0, 1] image to about -0.9 and 1.9: accepted
+
 
 def check_image(image: np.ndarray, channels: int) -> None:
     """Raise a clear error unless ``image`` is a finite float image with ``channels`` channels."""
@@ -37,8 +39,6 @@ def check_image(image: np.ndarray, channels: int) -> None:
         raise ValueError(f"the image's values run from {low:.3g} to {high:.3g}, far outside [0, 1] "
                          f"(a degraded image stays within [-{LIMIT:g}, {1 + LIMIT:g}]){scale}")
 
-
-LIMIT = 2.0  # noise of sigma 70 (0-255 scale) takes a [0, 1] image to about -0.9 and 1.9: accepted
 
 
 AMP_DTYPES = ("bfloat16", "float16")
