@@ -6,11 +6,14 @@ parameters of the authors' reference implementation, Buades et al. 2011), BM3D (
 ``pip install "durn-teach[baselines]"``) and a network, on the same images, each scored by
 :func:`durn_teach.evaluate.evaluate` with the paper's metric (Liu et al., CVPR 2019, Sec. 5).
 Gaussian protocols (BSD68 at sigma 30, 50 and 70 by default) draw the noisy images once per
-level (the protocol's fixed-seed noise) and tell the classical methods the true sigma; the
-real-noise protocols (PolyU) tell them each image's true noise level, the standard deviation
-of noisy minus clean per channel: the best case for them, which the network never gets. The
-result is a JSON-ready dict with the mean PSNR / SSIM per method and level, every image's
-row, the machine, the versions and the time each method took.
+level (the protocol's fixed-seed noise) and tell the classical methods the true sigma. On the
+real-noise protocols (PolyU) the camera's noise has no one sigma: each classical method gets
+the level of a grid that scores best on the protocol's training pairs (never the test set),
+as the network learnt from those; ``nlm-true`` and ``bm3d-true`` tell them instead each test
+image's measured level (the standard deviation of noisy minus clean per channel), an extra
+row for what it is. The result is a JSON-ready dict with the mean PSNR / SSIM per method and
+level, every image's row, the tuning grid and its scores, the machine, the versions and the
+time each method took.
 """
 
 from __future__ import annotations
@@ -33,9 +36,17 @@ from torch import nn
 from durn_teach.evaluate import PROTOCOLS, Protocol, as_image, evaluate, get_protocol, test_set
 
 METHODS = ("noisy", "nlm", "bm3d", "network")
+TRUE_LEVEL = ("nlm-true", "bm3d-true")  # real noise only: told each test image's measured level
 LABELS = {"gray": {"noisy": "noisy input", "nlm": "non-local means", "bm3d": "BM3D"},
-          "rgb": {"noisy": "noisy input", "nlm": "non-local means (colour)", "bm3d": "CBM3D"}}
+          "rgb": {"noisy": "noisy input", "nlm": "non-local means (colour)", "bm3d": "CBM3D",
+                  "nlm-true": "non-local means (colour), told the true level",
+                  "bm3d-true": "CBM3D, told the true level"}}
 REAL = "real"  # the results key of a real-noise protocol: one level, the camera's
+# Real noise: the levels (0-255) a classical method may be set to, scored on the central
+# TUNING_SIZE x TUNING_SIZE region of each training pair (a quarter of a 512x512 PolyU crop:
+# CBM3D takes about 20 s a crop on two CPU cores, and five levels of 73 crops add up).
+TUNING_GRID = (3.0, 5.0, 8.0, 12.0, 16.0)
+TUNING_SIZE = 256
 # Non-local means, from the reference implementation of Buades, Coll and Morel (IPOL 2011):
 # up to each sigma (0-255), the patch radius, the search radius and h / sigma.
 NLM_TABLE = {
@@ -165,6 +176,41 @@ def level_label(key: str) -> str:
     return f"sigma {key}" if key.replace(".", "", 1).isdigit() else key
 
 
+def training_pairs(spec: Protocol, root: str | Path | None = None, size: int = TUNING_SIZE) -> list[tuple]:
+    """The protocol's training pairs (its dataset's ``train`` split), each cut to its central
+    ``size`` x ``size`` region, as ``(noisy, clean, name)`` like a test set's items."""
+    from durn_teach.data import get_dataset
+    from durn_teach.data.base import to_tensor
+
+    data = get_dataset(spec.dataset, root=root, split="train")
+    if not data.items:
+        raise ValueError(f"{data.title} has no training pairs under {data.path} to choose the classical "
+                         f"methods' level on")
+    pairs = []
+    for item in data.items:
+        noisy, clean = data.read(item.degraded[0]), data.read(item.clean)
+        top, left = max(0, (clean.shape[0] - size) // 2), max(0, (clean.shape[1] - size) // 2)
+        region = (slice(top, top + size), slice(left, left + size))
+        pairs.append((to_tensor(noisy[region]), to_tensor(clean[region]), item.name))
+    return pairs
+
+
+def tune_level(method: str, pairs: list[tuple], spec: Protocol, grid: Sequence[float] = TUNING_GRID,
+               progress: bool = False) -> dict[str, Any]:
+    """The level of ``grid`` at which a classical method scores the best mean PSNR on ``pairs``
+    (training pairs): ``chosen``, with the ``grid``'s mean PSNR / SSIM in ``scores``."""
+    from tqdm import tqdm
+
+    scores = {}
+    for sigma in tqdm(grid, desc=f"{method}: choosing the level on training pairs", unit="level",
+                      disable=not progress):
+        scored = evaluate(_classical(method, sigma), spec, dataset=pairs, progress=False)
+        scores[f"{sigma:g}"] = {"psnr": scored["psnr"], "ssim": scored["ssim"]}
+    chosen = max(grid, key=lambda sigma: scores[f"{sigma:g}"]["psnr"])
+    return {"grid": [float(sigma) for sigma in grid], "chosen": float(chosen), "scores": scores,
+            "training_pairs": len(pairs), "by": "mean PSNR"}
+
+
 def _score_per_image(method: str, items: list[tuple], spec: Protocol, progress: bool) -> dict[str, Any]:
     """A classical method on real noise: each image restored told its own true noise level."""
     from tqdm import tqdm
@@ -188,6 +234,7 @@ def compare(
     limit: int | None = None,
     network: dict[str, Any] | None = None,
     tile: int | None = None,
+    grid: Sequence[float] = TUNING_GRID,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Score ``methods`` on a protocol's test set, every method on the same noisy images.
@@ -195,16 +242,18 @@ def compare(
     ``protocol``: a gray Gaussian one, scored at each of ``sigmas`` (default: its levels) with
     the noisy images drawn once per level (the protocol's fixed-seed noise); or a real-noise
     one (``polyu-crops``, ``polyu``), the camera's own noise, where the classical methods are
-    told each image's true level. ``model`` is the network (needed where ``methods`` has
-    ``"network"``), ``network`` what the JSON says about it (name, weights, SHA-256). Returns
-    ``results[level][method]`` (``level``: ``str(sigma)``, or ``"real"``): mean ``psnr``,
-    ``ssim``, ``seconds`` and per-image ``rows``, with the run's particulars.
+    set to the level of ``grid`` that scores best on the training pairs (``nlm-true`` and
+    ``bm3d-true``: told each test image's measured level). ``model`` is the network (needed
+    where ``methods`` has ``"network"``), ``network`` what the JSON says about it (name,
+    weights, SHA-256). Returns ``results[level][method]`` (``level``: ``str(sigma)``, or
+    ``"real"``): mean ``psnr``, ``ssim``, ``seconds`` and per-image ``rows``, with the run's
+    particulars.
     """
     from durn_teach.sampling import TEST_NOISE_SEED
 
-    unknown = [method for method in methods if method not in METHODS]
+    unknown = [method for method in methods if method not in (*METHODS, *TRUE_LEVEL)]
     if unknown or not methods:
-        raise ValueError(f"unknown methods {unknown}; the methods are: {', '.join(METHODS)}")
+        raise ValueError(f"unknown methods {unknown}; the methods are: {', '.join((*METHODS, *TRUE_LEVEL))}")
     if "network" in methods and model is None:
         raise ValueError("the method 'network' needs a model")
     if protocol not in comparable_protocols():
@@ -215,7 +264,10 @@ def compare(
     if sigmas and not gaussian:
         raise ValueError(f"the protocol {protocol!r} has the camera's own noise: leave sigmas (--sigmas) out")
     levels: tuple[float | None, ...] = tuple(sigmas or first.sigmas) if gaussian else (None,)
-    if "bm3d" in methods:
+    if gaussian and set(methods) & set(TRUE_LEVEL):
+        raise ValueError(f"{' and '.join(TRUE_LEVEL)} are for real noise; on {protocol!r} nlm and bm3d are "
+                         f"told the true sigma already")
+    if {"bm3d", "bm3d-true"} & set(methods):
         ramp = np.linspace(0, 1, 16 * 16 * 3, dtype=np.float32).reshape(16, 16, 3)
         bm3d_denoise(ramp[..., 0] if gaussian else ramp, 30)  # fail early where bm3d is missing
     if model is not None:
@@ -229,6 +281,8 @@ def compare(
     labels = LABELS[first.space]
     started, clock = datetime.datetime.now(datetime.UTC), time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
+    tuned: dict[str, dict[str, Any]] = {}
+    pairs = training_pairs(first, root) if not gaussian and {"nlm", "bm3d"} & set(methods) else []
     title, images = protocol, 0
     for sigma in levels:
         spec = get_protocol(protocol, sigma)
@@ -241,8 +295,12 @@ def compare(
         results[key] = {}
         for method in methods:
             tick = time.perf_counter()
-            if method in ("nlm", "bm3d") and not gaussian:
-                scored = _score_per_image(method, items, spec, progress)
+            if method in TRUE_LEVEL:
+                scored = _score_per_image(method.removesuffix("-true"), items, spec, progress)
+            elif method in ("nlm", "bm3d") and not gaussian:
+                tuned[method] = tune_level(method, pairs, spec, grid, progress)
+                scored = evaluate(_classical(method, tuned[method]["chosen"]), spec, dataset=items,
+                                  progress=progress)
             else:
                 restorer = model if method == "network" else _classical(method, sigma)
                 scored = evaluate(restorer, spec, sigma=sigma, dataset=items, tile=tile if method == "network"
@@ -253,21 +311,9 @@ def compare(
             if progress:
                 print(f"{level_label(key)}, {labels.get(method, 'network')}: {scored['psnr']:.2f} dB, "
                       f"SSIM {scored['ssim']:.4f} ({seconds:.1f} s)", file=sys.stderr)
-    told = "told the true sigma" if gaussian else \
-        "told each image's true noise level (the standard deviation of noisy - clean, per channel, 0-255)"
-    described = {
-        "noisy": {"label": labels["noisy"],
-                  "how": "the noisy input itself, scored as the protocol scores outputs"},
-        "nlm": {"label": labels["nlm"], "how": f"scikit-image denoise_nl_means, fast_mode, {told}; patch "
-                "size, search window and h of the reference implementation (IPOL 2011)"
-                + ("" if gaussian else ", for colour images, with the mean of the channels' levels"),
-                "parameters": {f"{s:g}": nlm_parameters(s) for s in levels} if gaussian
-                else "by each image's level (nlm_parameters(level, colour=True))"},
-        "bm3d": {"label": labels["bm3d"], "how": ("bm3d.bm3d(noisy, sigma_psd=sigma / 255)" if gaussian else
-                 "bm3d.bm3d_rgb(noisy, sigma_psd=levels / 255), the opponent colour space")
-                 + f": both stages, default profile, {told}"},
-        "network": {"label": (network or {}).get("label", "network"), **(network or {})},
-    }
+    described = describe(methods, labels, levels, gaussian, grid, len(pairs), network)
+    for method, tuning in tuned.items():
+        described[method]["tuning"] = tuning
     noise = {"seed": TEST_NOISE_SEED, "how": "the release's fixed-seed test noise: the same draw for every "
              "image, added without clipping (durn_teach.sampling.fixed_seed_noise)"} if gaussian else \
         {"seed": None, "how": "the camera's own noise: each scene shot many times, the mean of the shots "
@@ -282,13 +328,42 @@ def compare(
         "metric": f"durn_teach.metrics.paper_psnr_ssim, {first.space}: clipped to [0, 1], x255, "
                   f"truncated to 8 bits, scikit-image PSNR (data range 255) and SSIM",
         "noise": noise,
-        "methods": {method: described[method] for method in methods},
+        "methods": described,
         "results": results,
         "date": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - clock, 1),
         "machine": machine(str(next(model.parameters()).device) if model is not None else "cpu"),
         "versions": versions(),
     }
+
+
+def describe(methods: Sequence[str], labels: dict[str, str], levels: Sequence[float | None], gaussian: bool,
+             grid: Sequence[float], pairs: int, network: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """What the comparison JSON says of each method: its label, how it ran and what it was told."""
+    true = "told each image's true noise level (the standard deviation of noisy - clean, per channel, 0-255)"
+    chosen = (f"set to the level of the grid {', '.join(f'{s:g}' for s in grid)} (0-255) with the best mean "
+              f"PSNR on the central {TUNING_SIZE}x{TUNING_SIZE} region of each of the {pairs} training "
+              f"pairs, never on the test set")
+    told = "told the true sigma" if gaussian else chosen
+    nlm = "scikit-image denoise_nl_means, fast_mode, {}; patch size, search window and h of the reference " \
+        "implementation (IPOL 2011)" + ("" if gaussian else ", for colour images")
+    cbm3d = "bm3d.bm3d_rgb(noisy, sigma_psd={} / 255), the opponent colour space: both stages, " \
+        "default profile, {}"
+    bm3d = f"bm3d.bm3d(noisy, sigma_psd=sigma / 255): both stages, default profile, {told}"
+    described = {
+        "noisy": {"label": labels["noisy"],
+                  "how": "the noisy input itself, scored as the protocol scores outputs"},
+        "nlm": {"label": labels["nlm"], "how": nlm.format(told),
+                "parameters": {f"{s:g}": nlm_parameters(s) for s in levels if s is not None} if gaussian
+                else "nlm_parameters(level, colour=True) at the chosen level"},
+        "bm3d": {"label": labels["bm3d"], "how": bm3d if gaussian else cbm3d.format("level", told)},
+        "nlm-true": {"label": labels.get("nlm-true"),
+                     "how": nlm.format(true) + ", the mean of the channels' levels",
+                     "parameters": "by each image's level (nlm_parameters(level, colour=True))"},
+        "bm3d-true": {"label": labels.get("bm3d-true"), "how": cbm3d.format("levels", true)},
+        "network": {"label": (network or {}).get("label", "network"), **(network or {})},
+    }
+    return {method: described[method] for method in methods}
 
 
 def format_comparison(result: dict[str, Any]) -> str:
@@ -317,9 +392,10 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the network (default: the shipped checkpoint's, else the protocol's)")
     parser.add_argument("--sigmas", type=float, nargs="+",
                         help="noise levels of a Gaussian protocol (default 30 50 70, the paper's)")
-    parser.add_argument("--methods", nargs="+", choices=(*METHODS, "degraded", "classical"),
-                        help="what to score (default: all of the protocol's: noisy nlm bm3d network for "
-                        "noise, degraded classical network for the other tasks)")
+    parser.add_argument("--methods", nargs="+", choices=(*METHODS, *TRUE_LEVEL, "degraded", "classical"),
+                        help="what to score (default: noisy nlm bm3d network for noise, degraded classical "
+                        "network for the other tasks); real noise also has nlm-true and bm3d-true, told "
+                        "each test image's measured level")
     parser.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
     parser.add_argument("--limit", type=int, help="only the first N test images (a quick check)")
     parser.add_argument("--json", help="write the result, with every image's row, to this JSON file")
@@ -334,8 +410,8 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> None:
     """Run ``durn-teach compare`` on a noise protocol."""
     shipped = check_weights(args)
-    methods = check_methods(args, METHODS)
     gaussian = args.protocol in PROTOCOLS and bool(PROTOCOLS[args.protocol].sigmas)
+    methods = check_methods(args, METHODS if gaussian else (*METHODS, *TRUE_LEVEL), METHODS)
     sigmas = args.sigmas or ([30.0, 50.0, 70.0] if gaussian else None)
     name = network_name(args, shipped)
     model, network = load_network(args, name, shipped) if "network" in methods else (None, None)
@@ -357,9 +433,10 @@ def check_weights(args: argparse.Namespace) -> bool:
     return shipped
 
 
-def check_methods(args: argparse.Namespace, valid: Sequence[str]) -> tuple[str, ...]:
-    """``--methods`` (default: all of ``valid``), refusing those the protocol does not have."""
-    methods = tuple(args.methods or valid)
+def check_methods(args: argparse.Namespace, valid: Sequence[str],
+                  default: Sequence[str] | None = None) -> tuple[str, ...]:
+    """``--methods`` (default: ``default``, else all of ``valid``), refusing those the protocol lacks."""
+    methods = tuple(args.methods or default or valid)
     wrong = [method for method in methods if method not in valid]
     if wrong:
         raise ValueError(f"the protocol {args.protocol!r} has no method {', '.join(wrong)}; "

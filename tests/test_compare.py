@@ -11,6 +11,7 @@ from PIL import Image
 
 from durn_teach import compare
 from durn_teach.cli import main
+from durn_teach.evaluate import evaluate, get_protocol, test_set
 from durn_teach.metrics import paper_psnr_ssim
 from durn_teach.sampling import TEST_NOISE_SEED, fixed_seed_noise
 
@@ -120,41 +121,67 @@ def polyu_root(tmp_path_factory):
     return root
 
 
-def test_real_noise_comparison_tells_each_image_its_true_level(polyu_root):
+def test_real_noise_comparison_chooses_the_classical_level_on_training_pairs(polyu_root):
     from durn_teach import build_model
 
-    methods = ["noisy", "nlm", "network"]
+    methods = ["noisy", "nlm", "nlm-true", "network"]
     model = build_model("DuRN-P-no-norm").eval()  # untrained: the test checks the bookkeeping
     result = compare.compare(model, "polyu-crops", methods=methods, root=polyu_root, progress=False,
-                             network={"label": "DuRN-P-no-norm (untrained)"})
+                             network={"label": "DuRN-P-no-norm (untrained)"}, grid=(4, 15, 40))
     assert (result["test_set"], result["images"], result["sigmas"]) == ("PolyU crops", 2, [])
     assert result["noise"]["seed"] is None and list(result["results"]) == [compare.REAL]
     scores = result["results"][compare.REAL]
     assert [row["name"] for row in scores["noisy"]["rows"]] == [
         "Canon5D2_5_160_3200_chair_11_mean.JPG", "NikonD800_5-6_160_6400_wall_2_mean.JPG"]  # test scenes only
+    tuning = result["methods"]["nlm"]["tuning"]
+    assert tuning["training_pairs"] == 1 and tuning["grid"] == [4, 15, 40]  # the one training-scene crop
+    assert tuning["chosen"] == max(tuning["grid"], key=lambda s: tuning["scores"][f"{s:g}"]["psnr"])
+    assert tuning["chosen"] == 15  # the synthetic noise is 12-18: the grid's middle level wins
+    assert "never on the test set" in result["methods"]["nlm"]["how"]
+    spec = get_protocol("polyu-crops")
+    items = [test_set(spec, polyu_root)[i] for i in range(2)]
+    again = evaluate(lambda x: compare.non_local_means(x, 15), spec, dataset=items, progress=False)
+    assert scores["nlm"]["psnr"] == pytest.approx(again["psnr"])  # the test set at the chosen level
     folder = polyu_root / "PolyU_cropped"
-    for row in scores["nlm"]["rows"]:
+    for row in scores["nlm-true"]["rows"]:
         clean = np.asarray(Image.open(folder / row["name"]), np.float64)
         noisy = np.asarray(Image.open(folder / row["name"].replace("_mean", "_real")), np.float64)
         assert row["noise_level"] == pytest.approx((noisy - clean).reshape(-1, 3).std(0), abs=1e-3)
         assert min(row["noise_level"]) > 10 and max(row["noise_level"]) < 20
-    assert scores["nlm"]["psnr"] > scores["noisy"]["psnr"] + 3  # told the level, it cleans smooth images
+    assert scores["nlm"]["psnr"] > scores["noisy"]["psnr"] + 3
+    assert scores["nlm-true"]["psnr"] > scores["noisy"]["psnr"] + 3  # told the level, it cleans smooth images
     assert result["methods"]["nlm"]["label"] == "non-local means (colour)"
+    assert result["methods"]["nlm-true"]["label"] == "non-local means (colour), told the true level"
     table = compare.format_comparison(result)
     assert "PolyU crops, 2 images" in table and "real noise" in table and "sigma" not in table
     with pytest.raises(ValueError, match="camera's own noise"):
         compare.compare(None, "polyu-crops", [30], methods=["noisy"], root=polyu_root)
     with pytest.raises(ValueError, match="has rgb images, but the network takes 1 channel"):
         compare.compare(build_model("DuRN-P"), "polyu-crops", methods=["network"], root=polyu_root)
+    with pytest.raises(ValueError, match="nlm-true and bm3d-true are for real noise"):
+        compare.compare(None, "bsd68", methods=["nlm-true"])
+
+
+def test_training_pairs_are_the_central_regions_of_the_training_split(polyu_root):
+    pairs = compare.training_pairs(get_protocol("polyu-crops"), polyu_root, size=32)
+    assert [name for _, _, name in pairs] == ["Canon80D_8_8_3200_ball_1_mean.JPG"]
+    noisy, clean, _ = pairs[0]
+    assert noisy.shape == clean.shape == (3, 32, 32)
+    whole = np.asarray(Image.open(polyu_root / "PolyU_cropped" / "Canon80D_8_8_3200_ball_1_mean.JPG"))
+    top, left = (whole.shape[0] - 32) // 2, (whole.shape[1] - 32) // 2
+    assert np.allclose(clean.permute(1, 2, 0).numpy() * 255, whole[top:top + 32, left:left + 32])
 
 
 def test_cbm3d_is_told_each_channels_level(polyu_root):
     pytest.importorskip("bm3d", reason="BM3D is the optional extra durn-teach[baselines]")
-    result = compare.compare(None, "polyu-crops", methods=["noisy", "bm3d"], root=polyu_root, progress=False)
+    result = compare.compare(None, "polyu-crops", methods=["noisy", "bm3d", "bm3d-true"], root=polyu_root,
+                             progress=False, grid=(8, 16))
     scores = result["results"][compare.REAL]
     assert result["methods"]["bm3d"]["label"] == "CBM3D" and "bm3d_rgb" in result["methods"]["bm3d"]["how"]
+    assert result["methods"]["bm3d"]["tuning"]["chosen"] in (8, 16)
     assert scores["bm3d"]["psnr"] > scores["noisy"]["psnr"] + 3
-    assert all(len(row["noise_level"]) == 3 for row in scores["bm3d"]["rows"])
+    assert scores["bm3d-true"]["psnr"] > scores["noisy"]["psnr"] + 3
+    assert all(len(row["noise_level"]) == 3 for row in scores["bm3d-true"]["rows"])
 
 
 def test_the_real_noise_command_defaults_to_the_protocols_network(polyu_root, tmp_path, capsys):
