@@ -30,6 +30,8 @@ EXAMPLES = {
   durn-teach pretrained                                        # name, network, steps, test-set numbers
   durn-teach pretrained export runs/gaussian-gray-train400 gaussian-gray
   durn-teach pretrained record gaussian-gray results.json     # numbers from durn-teach compare --json""",
+    "crops": """examples:
+  durn-teach crops polyu-crops --weights real-noise --data-root ~/data   # the book's real-noise crops""",
     "restore": """examples:
   durn-teach restore photo.jpg clean.png --model DuRN-P-no-norm --weights DuRN_P_no_norm_model.pt
   durn-teach restore noisy.png clean.png --model DuRN-P --weights DuRN_P_model.pt --tile 512""",
@@ -121,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_arguments(bench)
 
     from durn_teach.compare import add_compare_arguments
+    from durn_teach.crops import add_crops_arguments
     from durn_teach.pretrained import add_pretrained_arguments
 
     compare = _subparser(commands, "compare", "score a network against the noisy input, non-local means and "
@@ -130,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_arguments(compare)
     add_pretrained_arguments(_subparser(commands, "pretrained", "list the shipped checkpoints, or export a "
                                         "run's weights into them"))
+    add_crops_arguments(_subparser(commands, "crops", "write the book's small crops of real test images: "
+                                   "the noisy input, the classical method, the network and the clean image, "
+                                   "from a shipped checkpoint's committed comparison"))
     return parser
 
 
@@ -156,12 +162,13 @@ def main(argv: list[str] | None = None) -> int:
         return bench_main(args)
     else:
         from durn_teach.compare_tasks import main as compare_main
+        from durn_teach.crops import main as crops_main
         from durn_teach.models import CheckpointError
         from durn_teach.pretrained import main as pretrained_main
         from durn_teach.train import NonFiniteLoss, ResumeError
 
         run = {"train": _train, "evaluate": _evaluate, "eval": _evaluate, "restore": _restore,
-               "compare": compare_main, "pretrained": pretrained_main}[args.command]
+               "compare": compare_main, "pretrained": pretrained_main, "crops": crops_main}[args.command]
         try:
             run(args)
         except (ValueError, TypeError, FileNotFoundError, FileExistsError, CheckpointError, ResumeError,
