@@ -9,6 +9,7 @@ committed file written by a command (``durn_teach.pretrained``), never typed in.
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,8 @@ def checkpoint_table(name: str) -> Any:
 
 def comparison_table(result: dict[str, Any], published: tuple[float, float] | None = None,
                      paper_label: str = "") -> Any:
-    """A comparison's mean PSNR / SSIM per method (and the seconds each took), one column per level."""
+    """A comparison's mean PSNR / SSIM per method (and the seconds each took), one column per level;
+    ``published``: a row of the paper's, for every level or, as a dict, per level (``–`` elsewhere)."""
     levels = list(result["results"])
     header = ["method"] + [f"{level_label(level)}: PSNR / SSIM" for level in levels] + ["seconds"]
     rows = []
@@ -73,10 +75,68 @@ def comparison_table(result: dict[str, Any], published: tuple[float, float] | No
         cells = [f"{score['psnr']:.2f} / {score['ssim']:.4f}" for score in scores]
         seconds = sum(score["seconds"] for score in scores)
         rows.append([escape(described["label"]), *cells, f"{seconds:.0f}"])
-    if published is not None:
-        paper = f"<i>{published[0]:.2f} / {published[1]:.4f}</i>"
-        rows.append([f"<i>{escape(paper_label)}</i>", *[paper] * len(levels), ""])
+    if published:
+        per_level = published if isinstance(published, dict) else dict.fromkeys(levels, published)
+        cells = [f"<i>{per_level[level][0]:.2f} / {per_level[level][1]:.4f}</i>" if level in per_level
+                 else "–" for level in levels]
+        rows.append([f"<i>{escape(paper_label)}</i>", *cells, ""])
     return html_table(header, rows)
+
+
+def notes(result: dict[str, Any], name: str) -> list[str]:
+    """What a committed comparison of a shipped checkpoint must say of itself: a partial run
+    (``--limit``), or numbers of other weights than those that ship."""
+    found = []
+    if result.get("limit") is not None:
+        found.append(f"**Partial run**: the first {result['images']} test images only (`--limit "
+                     f"{result['limit']}`); the full run replaces it.")
+    if result["methods"].get("network", {}).get("sha256") != pretrained.entry(name)["sha256"]:
+        found.append("**Stale**: these numbers are of other weights than the shipped ones.")
+    return found
+
+
+def machine_line(result: dict[str, Any]) -> str:
+    """When, how long and on what a comparison ran, with the versions that matter."""
+    machine = result["machine"]
+    versions = ", ".join(f"{name} {version}" for name, version in result["versions"].items())
+    return (f"measured {result['date']} in {result['seconds'] / 60:.0f} min on {machine['processor']} "
+            f"({machine['cpu_count']} cores, {machine['device']}); {versions}")
+
+
+def tuning_table(result: dict[str, Any], method: str) -> Any:
+    """A classical method's levels scored on the training pairs, the chosen one in bold."""
+    tuning = result["methods"][method]["tuning"]
+    rows = []
+    for level in tuning["grid"]:
+        score = tuning["scores"][f"{level:g}"]
+        cells = [f"{level:g}", f"{score['psnr']:.2f}", f"{score['ssim']:.4f}"]
+        rows.append([f"<b>{cell}</b>" for cell in cells] if level == tuning["chosen"] else cells)
+    label = escape(result["methods"][method]["label"])
+    header = [f"{label}: level (0–255)", f"PSNR on {tuning['training_pairs']} training pairs", "SSIM"]
+    return html_table(header, rows)
+
+
+def show_crops(protocol: str, space: str = "rgb") -> Any:
+    """The committed crops of a test set (``durn-teach crops``), a row per image: noisy, the
+    classical method, the network and the clean image, titled with their PSNR on the crop."""
+    import matplotlib.pyplot as plt
+
+    from durn_teach.crops import ROLES, read_crops
+
+    index, images = read_crops(protocol)
+    labels = {"noisy": "noisy", "classical": f"{index['classical']['label']} (level "
+              f"{index['classical']['level']:g})", "network": index["network"], "clean": "clean"}
+    figure, axes = plt.subplots(len(images), len(ROLES), figsize=(3 * len(ROLES), 3.2 * len(images)),
+                                squeeze=False)
+    for row, item in zip(axes, index["images"], strict=True):
+        shown = {labels[role]: images[item["name"]][role] for role in ROLES}
+        show_images(row, shown, images[item["name"]]["clean"], space)
+        scene = Path(item["name"]).stem.removesuffix("_mean")
+        row[0].set_title(f"{scene}\n{row[0].get_title()}", fontsize=8)
+    figure.suptitle(f"{index['test_set']}: the central {index['size']}x{index['size']} pixels of three test "
+                    f"images. Images: {index['credit']}", fontsize=8)
+    figure.tight_layout()
+    return figure
 
 
 def scatter(result: dict[str, Any], ax: Any, level: str | None = None, over: str = "degraded") -> None:

@@ -94,3 +94,24 @@ def test_bad_requests_are_refused_and_lose_nothing(polyu, tmp_path, monkeypatch,
     with pytest.raises(SystemExit):
         main(["crops", "rain100l", "--weights", "real-noise"])
     assert "invalid choice: 'rain100l'" in capsys.readouterr().err
+
+
+def test_the_chapter_tables_and_figure_read_the_committed_files(polyu, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from durn_teach import report
+
+    root, model, result = polyu
+    monkeypatch.setattr("durn_teach.pretrained.evaluation", lambda name, protocol, folder=None: result)
+    crops.write_crops(model, "real-noise", "polyu-crops", tmp_path / "crops" / "polyu-crops", root, size=32,
+                      classical="nlm")
+    assert report.notes(result, "real-noise") == [
+        "**Stale**: these numbers are of other weights than the shipped ones."]  # its sha256 is "0"
+    monkeypatch.setattr("durn_teach.pretrained.FOLDER", tmp_path)  # read_crops's default folder
+    figure = report.show_crops("polyu-crops")
+    assert len(figure.axes) == 12 and all("dB" in ax.get_title() for ax in figure.axes[:3])
+    assert "PolyU real-world noisy images" in figure._suptitle.get_text()
+    chosen = result["methods"]["nlm"]["tuning"]["chosen"]
+    table = report.tuning_table(result, "nlm").data
+    assert f"<b>{chosen:g}</b>" in table and table.count("<b>") == 3  # the chosen row only
