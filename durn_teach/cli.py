@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--init", help="start from these weights (raindrop-stage2: the first stage's)")
     train.add_argument("--seed", type=int, default=0, help="the seed that fixes the run (default 0)")
     train.add_argument("--epochs", type=int, help="change the number of epochs")
+    train.add_argument("--norm-init", choices=("pytorch", "release"),
+                       help="BatchNorm's initial weights in a from-scratch run: pytorch (1, the default) or "
+                       "release (uniform in [0, 1), as the release's PyTorch 0.3)")
     train.add_argument("--max-steps", type=int, help="stop after this many steps (with a checkpoint)")
     train.add_argument("--save-every", type=int, help="also write last.pt every N steps")
     train.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0)")
@@ -183,7 +186,8 @@ def _train(args: argparse.Namespace) -> None:
 
     from durn_teach.train import fit, get_preset
 
-    changes = {k: v for k, v in (("data", args.data), ("epochs", args.epochs)) if v is not None}
+    changes = {k: v for k, v in (("data", args.data), ("epochs", args.epochs), ("norm_init", args.norm_init))
+               if v is not None}
     preset = get_preset(args.preset, quick=args.quick, **changes)
     out = args.out or os.path.join("runs", preset.name + ("-quick" if preset.quick else ""))
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1

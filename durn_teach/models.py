@@ -56,6 +56,22 @@ def build_model(name: str, reference: bool = False, **options: Any) -> nn.Module
     return use_reference(model) if reference else use_fast_path(model)
 
 
+def release_norm_init(model: nn.Module, generator: torch.Generator | None = None) -> nn.Module:
+    """Start ``model``'s BatchNorm layers as the PyTorch 0.3 of the release did: weights uniform
+    in [0, 1), biases 0 (today's PyTorch starts the weights at 1). In place; returns ``model``.
+
+    For from-scratch runs of the networks with BatchNorm (DuRN-P, DuRN-S, DuRN-S-P); the
+    instance-normalised networks and loaded weights are unaffected.
+    """
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.affine:
+                weight = torch.rand(module.weight.shape, generator=generator, dtype=module.weight.dtype)
+                module.weight.copy_(weight)
+                module.bias.zero_()
+    return model
+
+
 def in_channels(model: nn.Module) -> int:
     """The number of image channels a network takes (that of its first convolution)."""
     for module in model.modules():

@@ -403,3 +403,43 @@ def test_the_shipped_checkpoints_settings_derive_from_the_papers():
     real = get_preset("real-noise-crops")  # 73 training crops: 5 batches of 16 an epoch
     assert real.epochs * -(-73 // real.batch) == 1225
     assert [m / real.epochs for m in real.milestones] == pytest.approx([1000 / 3500, 2000 / 3500], abs=1e-3)
+
+
+def batchnorm_weights(model):
+    return torch.cat([m.weight.detach() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+
+
+def test_the_release_norm_init_draws_batchnorm_weights_uniform_in_0_1():
+    from durn_teach.models import release_norm_init
+
+    model = release_norm_init(build_model("DuRN-P"), torch.Generator().manual_seed(0))
+    weights = batchnorm_weights(model)
+    assert len(weights) > 300 and weights.min() >= 0 and weights.max() < 1 and weights.std() > 0.2
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert all(torch.count_nonzero(m.bias) == 0 for m in norms)
+    again = release_norm_init(build_model("DuRN-P"), torch.Generator().manual_seed(0))
+    assert torch.equal(batchnorm_weights(again), weights)  # the generator fixes the draw
+    plain, touched = build_model("DuRN-U"), build_model("DuRN-U")
+    touched.load_state_dict(plain.state_dict())
+    release_norm_init(touched)  # instance norm only: nothing to change
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), touched.state_dict().values(),
+                                                  strict=True))
+
+
+def test_a_run_may_start_batchnorm_as_the_release_did(uninterrupted, tmp_path):
+    result = run(tmp_path / "release", tiny(norm_init="release", lr=1e-12))  # the rate keeps the start
+    weights = batchnorm_weights(result.model)
+    assert weights.min() >= 0 and weights.max() < 1 and weights.std() > 0.2  # not today's ones
+    assert json.loads((tmp_path / "release" / "preset.json").read_text())["norm_init"] == "release"
+    with pytest.raises(ResumeError, match="norm_init: 'pytorch' in the checkpoint, 'release' now"):
+        run(tmp_path / "other", tiny(norm_init="release"), resume=uninterrupted / "last.pt")
+    with pytest.raises(ValueError, match="norm_init must be 'pytorch' or 'release', got 'keras'"):
+        tiny(norm_init="keras")
+
+
+def test_a_checkpoint_from_before_a_setting_existed_resumes_with_its_default(uninterrupted, tmp_path):
+    old = load_checkpoint(uninterrupted / "last.pt")
+    del old["preset"]["norm_init"]  # written before the setting was added
+    torch.save(old, tmp_path / "older.pt")
+    result = run(tmp_path / "out", resume=tmp_path / "older.pt")  # not refused: the default holds
+    assert result.step == 12 and result.epoch == 2

@@ -6,6 +6,7 @@ reads it and ``durn_teach.load_pretrained`` takes its ``"model"`` entry as a sta
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import random
@@ -14,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from durn_teach.train.presets import Preset
 
 FORMAT = "durn-teach-train/1"
 
@@ -108,10 +111,11 @@ def check_compatible(payload: dict[str, Any], preset: dict[str, Any], path: str 
             f"{path} is a {saved['network']} checkpoint (preset {saved['name']!r}); "
             f"this run trains {preset['network']} (preset {preset['name']!r})"
         )
-    changed = [
-        f"{key}: {saved.get(key)!r} in the checkpoint, {value!r} now"
+    defaults = {f.name: f.default for f in dataclasses.fields(Preset) if f.default is not dataclasses.MISSING}
+    changed = [  # a setting added since the checkpoint was written counts as its default
+        f"{key}: {saved.get(key, defaults.get(key))!r} in the checkpoint, {value!r} now"
         for key, value in preset.items()
-        if saved.get(key) != value
+        if saved.get(key, defaults.get(key)) != value
     ]
     if changed:
         raise ResumeError(

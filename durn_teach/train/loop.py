@@ -29,7 +29,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from durn_teach.models import _read_state_dict as read_state_dict
-from durn_teach.models import build_model, in_channels, load_pretrained
+from durn_teach.models import build_model, in_channels, load_pretrained, release_norm_init
 from durn_teach.train.checkpoint import (
     FORMAT,
     ResumeError,
@@ -274,7 +274,10 @@ def fit(
         out.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(seed)
-    model = build_model(preset.network, **preset.model_options).to(device)
+    model = build_model(preset.network, **preset.model_options)
+    if preset.norm_init == "release":
+        release_norm_init(model)  # from torch's seeded generator; --init and --resume then overwrite it
+    model = model.to(device)
     channels = in_channels(model)
     description = "the dataset given"
     if dataset is None:

@@ -21,7 +21,8 @@ training scripts, as a line-by-line comparison found them; each is stated, none 
   for float16 on GPUs and bfloat16 on CPUs.
 * BatchNorm's initial weights: 1 in today's PyTorch; the PyTorch 0.3 the release ran drew them
   uniformly from [0, 1]. This changes from-scratch runs of DuRN-P, DuRN-S and DuRN-S-P (their
-  BatchNorm layers); weights loaded from a checkpoint are unaffected.
+  BatchNorm layers); weights loaded from a checkpoint are unaffected. ``norm_init="release"``
+  (``--norm-init release``) starts them as the release did.
 * DCPDN: 256x256 crops, as the paper's settings summary gives; the release's DCPDN loader feeds
   whole images, uncropped.
 * Raindrop stage 2 starts a new Adam (fresh moments) from the stage-1 weights; the release's
@@ -37,6 +38,7 @@ from typing import Any, Literal
 
 Schedule = Literal["step", "cosine", "constant"]
 LossName = Literal["l2", "ssim_l1", "l1"]
+NormInit = Literal["pytorch", "release"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,11 @@ class Preset:
     """One training setting: everything the loop needs to reproduce it.
 
     ``sigmas`` and ``local_steps`` are applied by the loop (fresh noise, several steps per
-    batch); ``hflip`` and ``resize`` by the data (``durn_teach.data``'s DID-MDN and DDN flip
-    their training crops, GoPro resizes; the built-in stand-ins flip too). ``init`` names the
+    batch); ``norm_init="release"`` starts a from-scratch run's BatchNorm weights uniform in
+    [0, 1), as the release's PyTorch 0.3 did (``durn_teach.models.release_norm_init``; the
+    default, ``"pytorch"``, starts them at 1); ``hflip`` and ``resize`` by the data
+    (``durn_teach.data``'s DID-MDN and DDN flip their training crops, GoPro resizes; the
+    built-in stand-ins flip too). ``init`` names the
     preset whose weights this one starts from. ``model_options`` go to ``build_model`` (for
     instance ``{"in_channels": 3}``) and ``data_options`` to the dataset; both are empty in the
     paper's settings.
@@ -76,12 +81,15 @@ class Preset:
     quick: bool = False
     model_options: dict[str, Any] = field(default_factory=dict)
     data_options: dict[str, Any] = field(default_factory=dict)
+    norm_init: NormInit = "pytorch"
 
     def __post_init__(self) -> None:
         if self.schedule not in ("step", "cosine", "constant"):
             raise ValueError(f"schedule must be 'step', 'cosine' or 'constant', got {self.schedule!r}")
         if self.loss not in ("l2", "ssim_l1", "l1"):
             raise ValueError(f"loss must be 'l2', 'ssim_l1' or 'l1', got {self.loss!r}")
+        if self.norm_init not in ("pytorch", "release"):
+            raise ValueError(f"norm_init must be 'pytorch' or 'release', got {self.norm_init!r}")
         for label in ("batch", "epochs", "crop", "local_steps", "checkpoint_every"):
             value = getattr(self, label)
             if not isinstance(value, int) or value < 1:
