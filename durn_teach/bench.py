@@ -36,6 +36,7 @@ import torchinfo
 from torch import nn
 
 from durn_teach.inference import restore
+from durn_teach.machine import cpu_name
 from durn_teach.models import build_model, in_channels, list_models
 from durn_teach.speed import adam, compile_model, conv_throughput, inference_copy, synchronize
 
@@ -61,14 +62,6 @@ def machine(device: torch.device) -> dict[str, Any]:
         description["gpu_memory_gib"] = round(properties.total_memory / 2**30, 1)
         description["cuda"] = torch.version.cuda
     return description
-
-
-def cpu_name() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def _load_average() -> list[float] | None:

@@ -35,6 +35,9 @@ from torch.overrides import TorchFunctionMode
 
 from durn_teach.blocks import DuRB_P, DuRB_S, DuRB_U, DuRB_US
 from durn_teach.layers import ConvLayer
+from durn_teach.losses import LOSSES
+from durn_teach.losses import ssim as release_ssim
+from durn_teach.metrics import SPACES, paper_psnr_ssim
 from durn_teach.models import build_model, in_channels
 
 SEED = 2019
@@ -947,15 +950,11 @@ def ssim(student: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
     Values and gradients with respect to both images are compared on synthetic batches, with
     float32's tolerance (``FLOAT32_TOLERANCE``) when your function computes in float32.
     """
-    from durn_teach.losses import ssim as reference
-
-    return function(student, reference, loss_cases(), subject="SSIM (durn_teach.losses.ssim)")
+    return function(student, release_ssim, loss_cases(), subject="SSIM (durn_teach.losses.ssim)")
 
 
 def loss(name: str, student: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
     """Check a training objective ``loss(restored, clean)`` against ``durn_teach.losses.LOSSES[name]``."""
-    from durn_teach.losses import LOSSES
-
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; the losses are: {', '.join(LOSSES)}")
     return function(student, LOSSES[name], loss_cases(), subject=f"loss {name!r}")
@@ -983,8 +982,6 @@ def metric(student: Callable[[np.ndarray, np.ndarray], Any], space: str = "gray"
     The reference is ``durn_teach.metrics.paper_psnr_ssim(restored, clean, space)``; ``restored``
     is a float image, ``clean`` the 8-bit ground truth. Each case's name says what it probes.
     """
-    from durn_teach.metrics import SPACES, paper_psnr_ssim
-
     if space not in SPACES:
         raise ValueError(f"unknown space {space!r}; the spaces are: {', '.join(SPACES)}")
 

@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from durn_teach.compare import add_compare_arguments
     from durn_teach.crops import add_crops_arguments
-    from durn_teach.pretrained import add_pretrained_arguments
+    from durn_teach.export import add_pretrained_arguments
 
     compare = _subparser(commands, "compare", "score a network against the noisy input, non-local means and "
                          "BM3D on the same noisy test images (BSD68 at sigma 30, 50, 70 by default), or, "
@@ -166,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from durn_teach.compare_tasks import main as compare_main
         from durn_teach.crops import main as crops_main
+        from durn_teach.export import main as pretrained_main
         from durn_teach.models import CheckpointError
-        from durn_teach.pretrained import main as pretrained_main
         from durn_teach.train import NonFiniteLoss, ResumeError
 
         run = {"train": _train, "evaluate": _evaluate, "eval": _evaluate, "restore": _restore,
@@ -212,8 +212,8 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _load(name: str, weights: str, device: str):
+    from durn_teach.machine import pick_device
     from durn_teach.models import load_pretrained
-    from durn_teach.train import pick_device
 
     return load_pretrained(name, weights, map_location=pick_device(device))
 

@@ -21,9 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +30,24 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from durn_teach.evaluate import PROTOCOLS, Protocol, as_image, evaluate, get_protocol, test_set
+from durn_teach import pretrained
+from durn_teach.data import get_dataset
+from durn_teach.data.base import to_tensor
+from durn_teach.evaluate import (
+    PROTOCOLS,
+    REAL,
+    Protocol,
+    as_image,
+    evaluate,
+    get_protocol,
+    level_label,
+    test_set,
+)
+from durn_teach.export import record_evaluation
+from durn_teach.files import sha256_of
+from durn_teach.machine import machine, pick_device, versions
+from durn_teach.models import in_channels, load_pretrained
+from durn_teach.sampling import TEST_NOISE_SEED
 
 METHODS = ("noisy", "nlm", "bm3d", "network")
 TRUE_LEVEL = ("nlm-true", "bm3d-true")  # real noise only: told each test image's measured level
@@ -41,7 +55,6 @@ LABELS = {"gray": {"noisy": "noisy input", "nlm": "non-local means", "bm3d": "BM
           "rgb": {"noisy": "noisy input", "nlm": "non-local means (colour)", "bm3d": "CBM3D",
                   "nlm-true": "non-local means (colour), told the true level",
                   "bm3d-true": "CBM3D, told the true level"}}
-REAL = "real"  # the results key of a real-noise protocol: one level, the camera's
 # Real noise: the levels (0-255) a classical method may be set to, scored on the central
 # TUNING_SIZE x TUNING_SIZE region of each training pair (a quarter of a 512x512 PolyU crop:
 # CBM3D takes about 20 s a crop on two CPU cores, and five levels of 73 crops add up).
@@ -122,65 +135,15 @@ def _classical(method: str, sigma: float | Sequence[float]) -> Callable[[np.ndar
     return lambda noisy: bm3d_denoise(noisy, sigma)
 
 
-def machine(device: str = "cpu") -> dict[str, Any]:
-    """Where a run ran: platform, processor, cores, torch's threads, the network's device."""
-    import torch
-
-    from durn_teach.bench import cpu_name
-
-    info = {"platform": platform.platform(), "processor": cpu_name(), "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(), "device": device}
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
-    return info
-
-
-def versions() -> dict[str, str | None]:
-    """The versions of Python, the libraries that computed the numbers, and durn-teach's commit."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found: dict[str, str | None] = {"python": platform.python_version()}
-    for package in ("durn-teach", "torch", "numpy", "scikit-image", "bm3d"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            found[package] = None
-    found["durn-teach commit"] = None
-    try:
-        git = {"capture_output": True, "text": True, "timeout": 10, "cwd": Path(__file__).parent}
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], **git)
-        if commit.returncode == 0:
-            changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], **git)
-            found["durn-teach commit"] = commit.stdout.strip() + (" (with changes)" if changed.stdout else "")
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return found
-
-
-# the shipped checkpoints' test sets
-SCORED_ON = {"DuRN-P": "bsd68", "DuRN-P-no-norm": "polyu-crops", "DuRN-S": "rain100l",
-             "DuRN-S-P": "raindrop-real"}
-
-
 def comparable_protocols() -> list[str]:
     """The protocols ``compare`` takes: the gray Gaussian ones and the real-noise ones."""
     return [name for name, p in PROTOCOLS.items()
             if (p.sigmas and p.space == "gray") or p.task == "real-world noise"]
 
 
-def level_label(key: str) -> str:
-    """How a results key reads: ``sigma 50`` for a Gaussian level, ``real noise`` for ``REAL``,
-    other keys (``synthetic`` of the restoration tasks) as they are."""
-    if key == REAL:
-        return "real noise"
-    return f"sigma {key}" if key.replace(".", "", 1).isdigit() else key
-
-
 def training_pairs(spec: Protocol, root: str | Path | None = None, size: int = TUNING_SIZE) -> list[tuple]:
     """The protocol's training pairs (its dataset's ``train`` split), each cut to its central
     ``size`` x ``size`` region, as ``(noisy, clean, name)`` like a test set's items."""
-    from durn_teach.data import get_dataset
-    from durn_teach.data.base import to_tensor
 
     data = get_dataset(spec.dataset, root=root, split="train")
     if not data.items:
@@ -249,7 +212,6 @@ def compare(
     ``"real"``): mean ``psnr``, ``ssim``, ``seconds`` and per-image ``rows``, with the run's
     particulars.
     """
-    from durn_teach.sampling import TEST_NOISE_SEED
 
     unknown = [method for method in methods if method not in (*METHODS, *TRUE_LEVEL)]
     if unknown or not methods:
@@ -271,7 +233,6 @@ def compare(
         ramp = np.linspace(0, 1, 16 * 16 * 3, dtype=np.float32).reshape(16, 16, 3)
         bm3d_denoise(ramp[..., 0] if gaussian else ramp, 30)  # fail early where bm3d is missing
     if model is not None:
-        from durn_teach.models import in_channels
 
         channels = 1 if first.space == "gray" else 3
         if in_channels(model) != channels:
@@ -422,7 +383,6 @@ def main(args: argparse.Namespace) -> None:
 
 def check_weights(args: argparse.Namespace) -> bool:
     """Whether ``--weights`` names a shipped checkpoint; refuses ``--record`` where it cannot hold."""
-    from durn_teach import pretrained
 
     shipped = not Path(args.weights).is_file() and args.weights in pretrained.list_pretrained()
     if args.record and not shipped:
@@ -446,7 +406,6 @@ def check_methods(args: argparse.Namespace, valid: Sequence[str],
 
 def network_name(args: argparse.Namespace, shipped: bool) -> str:
     """``--model``, else the shipped checkpoint's network, else the protocol's."""
-    from durn_teach import pretrained
 
     if args.model is not None:
         return args.model
@@ -457,10 +416,6 @@ def network_name(args: argparse.Namespace, shipped: bool) -> str:
 
 def load_network(args: argparse.Namespace, name: str, shipped: bool) -> tuple[nn.Module, dict[str, Any]]:
     """The network of ``--weights`` on ``--device``, and what the JSON says of it (name, weights, hash)."""
-    from durn_teach import pretrained
-    from durn_teach.download import sha256_of
-    from durn_teach.models import load_pretrained
-    from durn_teach.train import pick_device
 
     device = pick_device(args.device)
     model = load_pretrained(name, args.weights, map_location=device)
@@ -472,7 +427,6 @@ def load_network(args: argparse.Namespace, name: str, shipped: bool) -> tuple[nn
 
 def write_result(args: argparse.Namespace, result: dict[str, Any]) -> None:
     """Print a comparison, write its JSON (``--json``) and record it in the registry (``--record``)."""
-    from durn_teach import pretrained
 
     print(format_comparison(result))
     print(f"{result['seconds']:.0f} s in all")
@@ -484,5 +438,5 @@ def write_result(args: argparse.Namespace, result: dict[str, Any]) -> None:
         Path(target).write_text(json.dumps(result, indent=1) + "\n")
         print(f"wrote {target}")
     if args.record:
-        pretrained.record_evaluation(args.weights, target)
+        record_evaluation(args.weights, target)
         print(f"recorded the numbers of {args.weights!r} in {pretrained.FOLDER / pretrained.REGISTRY}")

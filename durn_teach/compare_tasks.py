@@ -23,19 +23,12 @@ from torch import nn
 from tqdm import tqdm
 
 from durn_teach.baselines import dehaze_dark_channel, median, opening, richardson_lucy, wiener
-from durn_teach.compare import (
-    check_methods,
-    check_weights,
-    load_network,
-    machine,
-    network_name,
-    versions,
-    write_result,
-)
+from durn_teach.compare import check_methods, check_weights, load_network, network_name, write_result
 from durn_teach.compare import main as compare_noise
 from durn_teach.data import get_dataset
 from durn_teach.data.loader import sample_rng
 from durn_teach.evaluate import PROTOCOLS, Protocol, as_image, evaluate, get_protocol, test_set
+from durn_teach.machine import machine, versions
 from durn_teach.metrics import paper_psnr_ssim
 
 

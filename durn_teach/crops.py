@@ -19,6 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
+
+from durn_teach import pretrained
+from durn_teach.compare import bm3d_denoise, non_local_means
+from durn_teach.evaluate import as_image, get_protocol, test_set
+from durn_teach.inference import restore
+from durn_teach.metrics import paper_psnr_ssim
+from durn_teach.models import load_pretrained
 
 # The test sets whose terms allow their crops in a course, with the file of the dataset's
 # notice that goes beside them and the credit the figures give.
@@ -57,13 +65,6 @@ def write_crops(model: Any, weights: str, protocol: str, out: str | Path, root: 
     replaced only when every file is written. ``folder``: the shipped checkpoints' (default:
     the package's). Returns the index.
     """
-    from PIL import Image
-
-    from durn_teach import pretrained
-    from durn_teach.compare import bm3d_denoise, non_local_means
-    from durn_teach.evaluate import as_image, get_protocol, test_set
-    from durn_teach.inference import restore
-    from durn_teach.metrics import paper_psnr_ssim
 
     if protocol not in CROPPABLE:
         raise ValueError(f"crops are kept of test sets whose terms allow teaching use "
@@ -122,10 +123,6 @@ def write_crops(model: Any, weights: str, protocol: str, out: str | Path, root: 
 
 def read_crops(protocol: str, folder: str | Path | None = None) -> tuple[dict[str, Any], dict[str, dict]]:
     """The committed crops of a test set: the index and, per image, each role's image in [0, 1]."""
-    from PIL import Image
-
-    from durn_teach import pretrained
-
     path = Path(folder) if folder is not None else pretrained.FOLDER / "crops" / protocol
     if not (path / INDEX).is_file():
         raise FileNotFoundError(f"no crops of {protocol!r} at {path}: write them with "
@@ -147,9 +144,6 @@ def add_crops_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> None:
     """Run ``durn-teach crops``."""
-    from durn_teach import pretrained
-    from durn_teach.models import load_pretrained
-
     out = Path(args.out) if args.out else pretrained.FOLDER / "crops" / args.protocol
     model = load_pretrained(pretrained.entry(args.weights)["network"], args.weights)
     index = write_crops(model, args.weights, args.protocol, out, args.data_root, args.size)

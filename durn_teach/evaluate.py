@@ -20,8 +20,11 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from durn_teach.data import BUILTIN_NAMES, builtin_image, get_dataset
 from durn_teach.inference import restore
 from durn_teach.metrics import float_psnr_ssim, paper_psnr_ssim, quantise
+from durn_teach.sampling import fixed_seed_noise
+from durn_teach.train.data import _builtin_degradation
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,20 @@ PROTOCOLS: dict[str, Protocol] = {
 }
 
 
+REAL = "real"  # the results key of a real-noise protocol: one level, the camera's
+# the shipped checkpoints' test sets, where ``durn-teach pretrained export`` says to score them
+SCORED_ON = {"DuRN-P": "bsd68", "DuRN-P-no-norm": "polyu-crops", "DuRN-S": "rain100l",
+             "DuRN-S-P": "raindrop-real"}
+
+
+def level_label(key: str) -> str:
+    """How a results key reads: ``sigma 50`` for a Gaussian level, ``real noise`` for ``REAL``,
+    other keys (``synthetic`` of the restoration tasks) as they are."""
+    if key == REAL:
+        return "real noise"
+    return f"sigma {key}" if key.replace(".", "", 1).isdigit() else key
+
+
 def get_protocol(name: str, sigma: float | None = None) -> Protocol:
     """The protocol ``name``; the Gaussian ones need ``sigma`` (one of the protocol's levels)."""
     if name not in PROTOCOLS:
@@ -117,8 +134,6 @@ def get_protocol(name: str, sigma: float | None = None) -> Protocol:
 def test_set(protocol: Protocol, root: str | Path | None = None, sigma: float | None = None,
              limit: int | None = None) -> Dataset:
     """The protocol's test images from ``durn_teach.data`` (whole images, with names)."""
-    from durn_teach.data import get_dataset
-
     options = dict(protocol.options)
     if protocol.sigmas:
         options["sigma"] = sigma
@@ -137,10 +152,6 @@ class BuiltinTestSet(Dataset):
 
     def __init__(self, protocol: Protocol, sigma: float | None = None, names: tuple[str, ...] = (),
                  size: int = 128) -> None:
-        from durn_teach.data import BUILTIN_NAMES, builtin_image
-        from durn_teach.sampling import fixed_seed_noise
-        from durn_teach.train.data import _builtin_degradation
-
         self.channels = 1 if protocol.space == "gray" else 3
         self.names = tuple(names) or BUILTIN_NAMES[:4]
         self.clean = []

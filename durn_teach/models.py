@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import pickle
-from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,14 +11,13 @@ import torch
 import torchinfo
 from torch import nn
 
+from durn_teach.checkpoints import CheckpointError, read_state_dict
 from durn_teach.networks import MODELS
+from durn_teach.pretrained import entry, list_pretrained, weights_path
 from durn_teach.speed import use_fast_path, use_reference
 
-CONTAINER_KEYS = ("state_dict", "model")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded into the network asked for."""
+__all__ = ["CheckpointError", "build_model", "in_channels", "list_models", "load_pretrained",
+           "release_norm_init", "summary"]
 
 
 def list_models() -> list[str]:
@@ -88,37 +85,6 @@ def _manifest(name: str) -> dict[str, tuple[int, ...]]:
     return {key: tuple(value.shape) for key, value in model.state_dict().items()}
 
 
-def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """Read a checkpoint with ``weights_only=True``: tensors and plain containers, never code."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise CheckpointError(
-            f"{path} was refused: it holds Python objects other than tensors, and loading it "
-            f"could run arbitrary code. Only plain state dicts are loaded. ({error})"
-        ) from None
-    except (RuntimeError, EOFError, OSError) as error:
-        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint: {error}") from None
-    if isinstance(payload, Mapping):
-        for key in CONTAINER_KEYS:
-            if isinstance(payload.get(key), Mapping):
-                payload = payload[key]
-                break
-    if not isinstance(payload, Mapping) or not payload:
-        raise CheckpointError(
-            f"{path} holds a {type(payload).__name__}, not a state dict (a mapping of names to tensors)"
-        )
-    bad = [key for key, value in payload.items() if not isinstance(key, str) or not torch.is_tensor(value)]
-    if bad:
-        raise CheckpointError(f"{path} is not a state dict: entries {bad[:3]} are not tensors")
-    state = dict(payload)
-    if all(key.startswith("module.") for key in state):  # saved from nn.DataParallel
-        state = {key.removeprefix("module."): value for key, value in state.items()}
-    return state
-
-
 def _closest_network(shapes: dict[str, tuple[int, ...]]) -> tuple[str, float]:
     """The registered network whose (key, shape) pairs overlap most with a checkpoint's."""
     pairs = set(shapes.items())
@@ -148,8 +114,6 @@ def load_pretrained(
     ``reference=True`` (see :func:`build_model`).
     """
     if path is None:
-        from durn_teach.pretrained import entry, list_pretrained
-
         if name not in list_pretrained():
             raise ValueError(
                 f"load_pretrained({name!r}) needs weights: a shipped checkpoint's name alone (one of "
@@ -159,8 +123,6 @@ def load_pretrained(
     model = build_model(name, reference=reference)
     path = Path(path)
     if not path.is_file():
-        from durn_teach.pretrained import list_pretrained, weights_path
-
         if str(path) in list_pretrained():
             path = weights_path(str(path), network=name)
         else:
@@ -169,7 +131,7 @@ def load_pretrained(
                 f"no checkpoint at {path}, and {str(path)!r} is not the name of a shipped checkpoint "
                 f"(the shipped checkpoints are: {shipped})"
             )
-    state = _read_state_dict(path)
+    state = read_state_dict(path)
     broken = [f"{key} ({int((~torch.isfinite(value)).sum())} of {value.numel()})"
               for key, value in state.items() if isinstance(value, torch.Tensor)
               and value.is_floating_point() and not torch.isfinite(value).all()]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from durn_teach import pretrained
-from durn_teach.compare import level_label
+from durn_teach.evaluate import level_label
 from durn_teach.metrics import paper_psnr_ssim
 
 

@@ -11,7 +11,8 @@ from PIL import Image
 
 from durn_teach import compare
 from durn_teach.cli import main
-from durn_teach.evaluate import evaluate, get_protocol, test_set
+from durn_teach.evaluate import evaluate, get_protocol
+from durn_teach.evaluate import test_set as protocol_images
 from durn_teach.metrics import paper_psnr_ssim
 from durn_teach.sampling import TEST_NOISE_SEED, fixed_seed_noise
 
@@ -139,7 +140,7 @@ def test_real_noise_comparison_chooses_the_classical_level_on_training_pairs(pol
     assert tuning["chosen"] == 15  # the synthetic noise is 12-18: the grid's middle level wins
     assert "never on the test set" in result["methods"]["nlm"]["how"]
     spec = get_protocol("polyu-crops")
-    items = [test_set(spec, polyu_root)[i] for i in range(2)]
+    items = [protocol_images(spec, polyu_root)[i] for i in range(2)]
     again = evaluate(lambda x: compare.non_local_means(x, 15), spec, dataset=items, progress=False)
     assert scores["nlm"]["psnr"] == pytest.approx(again["psnr"])  # the test set at the chosen level
     folder = polyu_root / "PolyU_cropped"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from durn_teach import data, download, names
+from durn_teach import data, download, files, names
 from tests import trees
 
 
@@ -136,7 +136,7 @@ def test_interrupted_transfer_is_resumed_with_a_range_request(server, monkeypatc
     assert (tmp_path / "archives" / "car.zip").read_bytes() == content
     (_, none), (_, wanted) = server.requests
     resumed_at = int(wanted.removeprefix("bytes=").removesuffix("-"))
-    assert none is None and download.CHUNK <= resumed_at <= len(content) // 2  # whole chunks were kept
+    assert none is None and files.CHUNK <= resumed_at <= len(content) // 2  # whole chunks were kept
     assert len(data.CarDataset(tmp_path, limit=2)) == 2
 
 

@@ -14,11 +14,11 @@ import torch
 from skimage import data
 
 import durn_teach
-from durn_teach import build_model, load_pretrained, pretrained, restore
+from durn_teach import build_model, export, load_pretrained, pretrained, restore
 from durn_teach.cli import main
 from durn_teach.compare_tasks import BASELINES
 from durn_teach.degrade import camera_noise, gaussian_noise, haze, rain_streaks
-from durn_teach.download import sha256_of
+from durn_teach.files import sha256_of
 from durn_teach.metrics import paper_psnr_ssim
 from durn_teach.models import CheckpointError
 from durn_teach.train import fit, get_preset
@@ -206,17 +206,17 @@ def test_cli_lists_the_shipped_checkpoints(capsys):
 
 def test_the_training_command_is_rebuilt_from_the_settings():
     settings = {**get_preset("gaussian-gray-train400").to_dict(), "seed": 0}
-    assert pretrained._command(settings, "cpu", "bfloat16 autocast") == \
+    assert export._command(settings, "cpu", "bfloat16 autocast") == \
         "durn-teach train gaussian-gray-train400 --data-root $DURN_DATA --device cpu --amp"
     settings = {**get_preset("gaussian-gray", quick=True).to_dict(), "epochs": 3, "seed": 2}
-    assert pretrained._command(settings, "cuda", "float16 autocast") == \
+    assert export._command(settings, "cuda", "float16 autocast") == \
         "durn-teach train gaussian-gray --quick --epochs 3 --device cuda --seed 2"
     with pytest.raises(ValueError, match="batch"):
-        pretrained._command({**settings, "batch": 2}, "cpu", "float32")
+        export._command({**settings, "batch": 2}, "cpu", "float32")
     settings = {**get_preset("gaussian-gray-train400-stage2").to_dict(), "seed": 0,
                 "init_weights": {"from": "gaussian-gray", "sha256": "0" * 64}}
-    assert pretrained._command(settings, "cpu", "float32").endswith("--device cpu --init gaussian-gray")
-    assert pretrained._command(settings, "cpu", "float32", out="runs/x-sitting2", init="runs/x/model.pt"
+    assert export._command(settings, "cpu", "float32").endswith("--device cpu --init gaussian-gray")
+    assert export._command(settings, "cpu", "float32", out="runs/x-sitting2", init="runs/x/model.pt"
                                ).endswith("--device cpu --out runs/x-sitting2 --init runs/x/model.pt")
 
 
@@ -253,26 +253,26 @@ def test_export_writes_weights_log_and_entry_then_record_fills_the_numbers(run, 
     path = tmp_path / "result.json"
     path.write_text(json.dumps(result))
     with pytest.raises(ValueError, match="scored weights with SHA-256 0000"):
-        pretrained.record_evaluation("tiny", path, folder)
+        export.record_evaluation("tiny", path, folder)
     result["methods"]["network"]["sha256"] = record["sha256"]
     path.write_text(json.dumps({**result, "limit": 2}))
     with pytest.raises(ValueError, match="only the first 2 images"):
-        pretrained.record_evaluation("tiny", path, folder)
+        export.record_evaluation("tiny", path, folder)
     path.write_text(json.dumps(result))
     assert main(["pretrained", "record", "tiny", str(path), "--folder", str(folder)]) == 0
     evaluation = pretrained.registry(folder)["tiny"]["evaluations"]["bsd68"]
     assert evaluation["levels"] == {"50": {"psnr": 26.0, "ssim": 0.7}}
     assert (folder / "tiny.bsd68.json").is_file()
-    assert "sigma 50 26.00 / 0.7000" in pretrained.format_registry(folder)
+    assert "sigma 50 26.00 / 0.7000" in export.format_registry(folder)
 
     # exporting new weights clears the numbers that belonged to the old ones
-    pretrained.export_weights(run, "tiny", folder, command="again")
+    export.export_weights(run, "tiny", folder, command="again")
     assert pretrained.registry(folder)["tiny"]["evaluations"] == {}
 
 
 def test_a_run_from_the_shipped_weights_continues_them(run, tmp_path):
     folder = tmp_path / "pretrained"
-    first = pretrained.export_weights(run, "tiny", folder, command="first sitting")
+    first = export.export_weights(run, "tiny", folder, command="first sitting")
     preset = get_preset("gaussian-gray", quick=True, batch=2, crop=16, epochs=2, local_steps=1, epoch_size=2)
     second = tmp_path / "second"
     fit(preset, second, device="cpu", init=folder / "tiny.pt", progress=False)
@@ -280,7 +280,7 @@ def test_a_run_from_the_shipped_weights_continues_them(run, tmp_path):
     assert started == {"from": str(folder / "tiny.pt"), "sha256": first["sha256"]}
 
     for _ in range(2):  # exporting the same run again (later in its run) replaces its sitting
-        record = pretrained.export_weights(second, "tiny", folder, command="second sitting")
+        record = export.export_weights(second, "tiny", folder, command="second sitting")
         assert [stage["command"] for stage in record["stages"]] == ["first sitting", "second sitting"]
         assert record["command"] == "first sitting && second sitting"
         assert (record["steps"], record["epochs"], record["preset_epochs"]) == (1 + 2, 1 + 2, 1 + 2)
@@ -293,11 +293,11 @@ def test_a_run_from_the_shipped_weights_continues_them(run, tmp_path):
     third = tmp_path / "third"  # a third sitting, its command rebuilt from the settings
     fit(get_preset("gaussian-gray", quick=True), third, device="cpu", init=folder / "tiny.pt", max_steps=1,
         progress=False)
-    record = pretrained.export_weights(third, "tiny", folder)
+    record = export.export_weights(third, "tiny", folder)
     assert len(record["stages"]) == 3 and record["steps"] == 1 + 2 + 1
     assert record["stages"][2]["command"].endswith(
         "--device cpu --out runs/tiny-sitting3 --init runs/tiny-sitting2/model.pt")
     log = pretrained.training_log("tiny", folder)
     assert [r["stage"] for r in log if r["kind"] == "step"] == [1, 2, 2, 3]
     # weights that do not start from the shipped ones replace the entry: one sitting again
-    assert "stages" not in pretrained.export_weights(run, "tiny", folder, command="again")
+    assert "stages" not in export.export_weights(run, "tiny", folder, command="again")

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from durn_teach import build_model, degrade, pretrained, restore
+from durn_teach import build_model, degrade, export, pretrained, restore
 from durn_teach.cli import main
 from durn_teach.compare_tasks import BASELINES, choose_parameter, compare_task, task_protocols
 from durn_teach.data import split_names
@@ -50,7 +50,7 @@ def large_export(tmp_path, monkeypatch, server, one_thread):
     monkeypatch.setattr(pretrained, "WEIGHTS_URL", f"{server.url}/weights/")
     monkeypatch.setenv(pretrained.CACHE_ENV, str(tmp_path / "cache"))
     folder = tmp_path / "shipped"
-    entry = pretrained.export_weights(run, "tiny", folder)
+    entry = export.export_weights(run, "tiny", folder)
     return folder, entry
 
 

@@ -279,7 +279,7 @@ def test_nan_loss_stops_with_the_step(tmp_path, monkeypatch):
         calls["n"] += 1
         return l2(restored, clean) * (float("nan") if calls["n"] == 3 else 1.0)
 
-    monkeypatch.setattr("durn_teach.losses.get_loss", lambda name: poisoned)
+    monkeypatch.setattr("durn_teach.train.loop.get_loss", lambda name: poisoned)  # as the loop looks it up
     with pytest.raises(NonFiniteLoss, match="the loss is nan at step 3 \\(epoch 1\\).*last checkpoint"):
         run(tmp_path, save_every=1)
     assert load_checkpoint(tmp_path / "last.pt")["step"] == 2

@@ -19,6 +19,9 @@ import numpy as np
 import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
+from durn_teach import degrade
+from durn_teach.data import BUILTIN_NAMES, BuiltinImages, get_dataset
+from durn_teach.data.photos import DEGRADATIONS
 from durn_teach.train.presets import Preset
 
 # Validation: a held-out photograph for the built-in data, the first test images for a dataset.
@@ -109,9 +112,6 @@ def _builtin_degradation(data: str, options: dict[str, Any] | None = None
                          ) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
     """The synthetic stand-in for a dataset's degradation (``durn_teach.degrade``); for the
     degraded photographs, their own training degradation (``options["degradation"]``)."""
-    from durn_teach import degrade
-    from durn_teach.data.photos import DEGRADATIONS
-
     if data == "photos":
         chosen = DEGRADATIONS[(options or {}).get("degradation", "raindrops")]
         return lambda clean, rng: chosen(clean, rng, True)[0]
@@ -153,8 +153,6 @@ def builtin_data(preset: Preset, channels: int, split: str = "train") -> Dataset
     ``train``: random crops of every photograph but the validation one, ``epoch_size`` of them
     an epoch (or each photograph four times); ``val``: the validation photograph's centre, whole.
     """
-    from durn_teach.data import BUILTIN_NAMES, BuiltinImages
-
     degrade = _builtin_degradation(preset.data, preset.data_options)
     held_out = VALIDATION_IMAGE[channels]
     if split == "val":
@@ -203,8 +201,6 @@ def paper_data(preset: Preset, root: str | Path | None, split: str = "train", **
 
     ``data="a+b"`` trains on datasets ``a`` and ``b`` together (their training splits).
     """
-    from durn_teach.data import get_dataset
-
     options: dict[str, Any] = {**preset.data_options, **extra}
     if split == "train":
         options["crop_size"] = preset.crop

@@ -28,7 +28,12 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset
 
-from durn_teach.models import _read_state_dict as read_state_dict
+from durn_teach import pretrained
+from durn_teach.checkpoints import read_state_dict
+from durn_teach.files import sha256_of
+from durn_teach.inference import restore
+from durn_teach.losses import get_loss
+from durn_teach.machine import pick_device
 from durn_teach.models import build_model, in_channels, load_pretrained, release_norm_init
 from durn_teach.train.checkpoint import (
     FORMAT,
@@ -52,29 +57,6 @@ from durn_teach.train.step import (
 LOG_FIELDS = ("kind", "epoch", "step", "loss", "lr", "images_per_s", "psnr", "seconds")
 LAST = "last.pt"
 AMP_DTYPES = {"cuda": torch.float16, "cpu": torch.bfloat16}  # mixed precision per device type
-
-
-def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` if given and usable, else CUDA, then Apple's MPS, then the CPU."""
-    if device is None or device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        chosen = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for, but this machine has no CUDA GPU (use cpu)")
-    if chosen.type == "cuda" and (chosen.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"device {device!r} was asked for, but there are {torch.cuda.device_count()} GPUs")
-    if chosen.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device {device!r} was asked for, but Apple's MPS is not available here (use cpu)")
-    if chosen.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"unsupported device {device!r}; use auto, cpu, cuda, cuda:N or mps")
-    return chosen
 
 
 class TrainLog:
@@ -181,8 +163,6 @@ class TrainResult:
 
 def validation_psnr(model: nn.Module, data: Dataset) -> float:
     """The mean PSNR (dB, data range 1, output clipped) of whole validation images, batch 1."""
-    from durn_teach.inference import restore
-
     values = []
     for index in range(len(data)):
         degraded, clean = data[index][:2]
@@ -217,9 +197,6 @@ def _precision(autocast: torch.dtype | None) -> str:
 
 def _weights_record(init: str | Path) -> dict[str, str]:
     """Which weights a run started from: as given (a file or a shipped name) and their SHA-256."""
-    from durn_teach import pretrained
-    from durn_teach.download import sha256_of
-
     path = Path(init) if Path(init).is_file() else pretrained.weights_path(str(init))
     return {"from": str(init), "sha256": sha256_of(path)}
 
@@ -288,8 +265,6 @@ def fit(
     scheduler = make_scheduler(optimizer, preset.schedule, preset.epochs, preset.milestones, preset.gamma)
     scaler = torch.amp.GradScaler("cuda", enabled=autocast == torch.float16)
     generator = _generator(device, seed)
-    from durn_teach.losses import get_loss
-
     loss_fn = get_loss(preset.loss)
     log = TrainLog(out, log_format)
     settings = {**preset.to_dict(), "seed": seed}
