@@ -56,10 +56,10 @@ LABELS = {"gray": {"noisy": "noisy input", "nlm": "non-local means", "bm3d": "BM
                   "nlm-true": "non-local means (colour), told the true level",
                   "bm3d-true": "CBM3D, told the true level"}}
 # Real noise: the levels (0-255) a classical method may be set to, scored on the central
-# TUNING_SIZE x TUNING_SIZE region of each training pair (a quarter of a 512x512 PolyU crop:
-# CBM3D takes about 20 s a crop on two CPU cores, and five levels of 73 crops add up).
+# TUNING_SIZE x TUNING_SIZE region of each training pair (a sixteenth of a 512x512 PolyU crop:
+# CBM3D takes about 20 s a whole crop on two CPU cores, and five levels of 73 crops add up).
 TUNING_GRID = (3.0, 5.0, 8.0, 12.0, 16.0)
-TUNING_SIZE = 256
+TUNING_SIZE = 128
 # Non-local means, from the reference implementation of Buades, Coll and Morel (IPOL 2011):
 # up to each sigma (0-255), the patch radius, the search radius and h / sigma.
 NLM_TABLE = {
@@ -259,7 +259,7 @@ def compare(
             if method in TRUE_LEVEL:
                 scored = _score_per_image(method.removesuffix("-true"), items, spec, progress)
             elif method in ("nlm", "bm3d") and not gaussian:
-                tuned[method] = tune_level(method, pairs, spec, grid, progress)
+                tuned[method] = {**tune_level(method, pairs, spec, grid, progress), "region": TUNING_SIZE}
                 scored = evaluate(_classical(method, tuned[method]["chosen"]), spec, dataset=items,
                                   progress=progress)
             else:
