@@ -126,3 +126,17 @@ def test_colab_installs_what_the_chapters_import():
                     top = name.split(".")[0]
                     if top not in PROVIDED:
                         assert DISTRIBUTIONS.get(top, top).lower() in installed, f"{path.name}: {name}"
+
+
+def test_the_package_metadata_is_current_and_complete():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "MIT" and project["project"]["license-files"] == ["LICENSE"]
+    assert not any(c.startswith("License ::") for c in project["project"]["classifiers"])  # SPDX says it
+    assert (ROOT / "durn_teach" / "py.typed").is_file()
+    assert "py.typed" in project["tool"]["setuptools"]["package-data"]["durn_teach"]
+    declared = {requirement(spec)[0] for spec in project["project"]["dependencies"]}
+    imported = set()
+    for path in (ROOT / "durn_teach").rglob("*.py"):
+        imported |= set(re.findall(r"^\s*(?:import|from) (requests|pooch|tqdm|scipy|h5py|torchinfo)\b",
+                                   path.read_text(), re.M))
+    assert imported <= declared, f"imported but not declared: {imported - declared}"
