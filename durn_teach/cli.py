@@ -174,11 +174,34 @@ def main(argv: list[str] | None = None) -> int:
                "compare": compare_main, "pretrained": pretrained_main, "crops": crops_main}[args.command]
         try:
             run(args)
+        except Interrupted as stopped:
+            print(f"durn-teach {args.command}: {stopped}", file=sys.stderr)
+            return 130  # the shell's code for a run ended by Ctrl-C
         except (ValueError, TypeError, FileNotFoundError, FileExistsError, CheckpointError, ResumeError,
                 NonFiniteLoss, OSError) as error:
             print(f"durn-teach {args.command}: error: {error}", file=sys.stderr)
             return 2
     return 0
+
+
+class Interrupted(Exception):
+    """Training stopped by Ctrl-C after a whole step, its checkpoint written."""
+
+
+def resume_command(args: argparse.Namespace, out: str) -> str:
+    """The ``durn-teach train`` command that continues an interrupted run where it stopped."""
+    words = ["durn-teach", "train", args.preset, *(["--quick"] if args.quick else []), "--out", out]
+    for flag, value in (("--data-root", args.data_root), ("--data", args.data), ("--epochs", args.epochs),
+                        ("--norm-init", args.norm_init), ("--max-steps", args.max_steps)):
+        if value is not None:
+            words += [flag, str(value)]
+    if args.device != "auto":
+        words += ["--device", args.device]
+    if args.seed:
+        words += ["--seed", str(args.seed)]
+    if args.amp:
+        words.append("--amp")
+    return " ".join([*words, "--resume"])
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -209,6 +232,9 @@ def _train(args: argparse.Namespace) -> None:
     if rank == 0:
         done = "finished" if result.epoch >= preset.epochs else "stopped (continue with --resume)"
         print(f"{preset.name}: {result.step} steps, {result.epoch} epochs, {done}; written to {out}")
+    if result.interrupted:
+        raise Interrupted(f"interrupted at step {result.step}; the run is saved in {out}/last.pt. Continue "
+                          f"with: {resume_command(args, out)}")
 
 
 def _load(name: str, weights: str, device: str):

@@ -443,3 +443,35 @@ def test_a_checkpoint_from_before_a_setting_existed_resumes_with_its_default(uni
     torch.save(old, tmp_path / "older.pt")
     result = run(tmp_path / "out", resume=tmp_path / "older.pt")  # not refused: the default holds
     assert result.step == 12 and result.epoch == 2
+
+
+def test_ctrl_c_stops_after_the_step_saves_and_prints_the_resume_command(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "durn_teach", "train", "gaussian-gray", "--quick", "--out", str(out),
+               "--device", "cpu", "--no-progress"]
+    env = {**os.environ, "DURN_DATA": str(tmp_path / "no-data"), "OMP_NUM_THREADS": "1"}  # built-in images
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = out / "log.jsonl"
+    deadline = time.monotonic() + 120
+    def steps() -> int:
+        return log.read_text().count('"kind": "step"') if log.is_file() else 0
+
+    while steps() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "stopping after this step" in stdout
+    done = steps()
+    assert load_checkpoint(out / "last.pt")["step"] == done < 160  # every logged step is in it
+    resume = stderr.strip().split("Continue with: ")[1]
+    assert resume == f"durn-teach train gaussian-gray --quick --out {out} --device cpu --resume"
+    from durn_teach.cli import main
+
+    assert main([*resume.split()[1:], "--max-steps", str(done + 1), "--no-progress"]) == 0
+    assert load_checkpoint(out / "last.pt")["step"] == done + 1  # it continued where it stopped

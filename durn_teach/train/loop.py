@@ -16,6 +16,8 @@ import csv
 import json
 import math
 import os
+import signal
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -155,10 +157,38 @@ class TrainResult:
     step: int
     epoch: int
     records: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False  # stopped by Ctrl-C after a whole step, with last.pt written
 
     def plot(self) -> Any:
         """The loss and validation-PSNR curves (a matplotlib Figure)."""
         return plot_curves(self.records, f"{self.preset.name}{' (quick)' if self.preset.quick else ''}")
+
+
+class StopOnInterrupt:
+    """While active, Ctrl-C (SIGINT) asks the loop to stop after the step it is in, instead of
+    killing it mid-step; a second Ctrl-C interrupts at once. Only in the main thread of a
+    single-process run (under torchrun every process must stop at the same step)."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active and threading.current_thread() is threading.main_thread()
+        self.requested = False
+        self.previous: Any = None
+
+    def __enter__(self) -> StopOnInterrupt:
+        if self.active:
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:  # the second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\ninterrupted: stopping after this step and writing last.pt (Ctrl-C again to stop at once)",
+              flush=True)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def validation_psnr(model: nn.Module, data: Dataset) -> float:
@@ -338,7 +368,9 @@ def fit(
     records: list[dict[str, Any]] = []
     stopped = max_steps is not None and step >= max_steps
     model.train()
+    interrupt = StopOnInterrupt(replicas == 1)
     try:
+        interrupt.__enter__()
         while position["epoch"] < preset.epochs and not stopped:
             epoch, started = position["epoch"], time.monotonic()
             batches = epoch_batches(len(data), preset.batch, epoch, seed, replicas, rank, position["batch"])
@@ -371,7 +403,7 @@ def fit(
                         if bar is not None:
                             bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.4g}", img_s=f"{speed:.1f}")
                             bar.update()
-                    stopped = max_steps is not None and step >= max_steps
+                    stopped = (max_steps is not None and step >= max_steps) or interrupt.requested
                     if main and (stopped or (save_every and step % save_every == 0)):
                         save(out / LAST)
                         last_save = time.monotonic()
@@ -405,6 +437,7 @@ def fit(
                     save_atomic(network.state_dict(), out / f"model_epoch_{epoch + 1:04d}.pt")
                     plot_curves(log.read(), preset.name).savefig(out / "curves.png", dpi=110)
     finally:
+        interrupt.__exit__()
         if bar is not None:
             bar.close()
     if replicas > 1:
@@ -412,7 +445,8 @@ def fit(
     if main and position["epoch"] >= preset.epochs:
         save_atomic(network.state_dict(), out / "model.pt")
     network.eval()
-    return TrainResult(network, preset, out, step, position["epoch"], log.read() if main else records)
+    return TrainResult(network, preset, out, step, position["epoch"], log.read() if main else records,
+                       interrupt.requested)
 
 
 def _mean_over_ranks(loss: torch.Tensor, replicas: int) -> float:
