@@ -475,3 +475,19 @@ def test_ctrl_c_stops_after_the_step_saves_and_prints_the_resume_command(tmp_pat
 
     assert main([*resume.split()[1:], "--max-steps", str(done + 1), "--no-progress"]) == 0
     assert load_checkpoint(out / "last.pt")["step"] == done + 1  # it continued where it stopped
+
+
+def test_a_killed_writers_temporary_files_are_removed_at_the_next_start(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()  # a process that has ended
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / f".last.pt.{dead}.tmp").write_bytes(b"partial")
+    (out / f".last.pt.{os.getpid()}.tmp").write_bytes(b"ours")  # a live writer's file is left alone
+    (out / "notes.tmp").write_text("not ours")
+    removed = checkpoint_module.remove_stale_temporaries(out)
+    assert [path.name for path in removed] == [f".last.pt.{dead}.tmp"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([f".last.pt.{os.getpid()}.tmp", "notes.tmp"])

@@ -81,6 +81,26 @@ def save_atomic(payload: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files that :func:`save_atomic` of a killed process left in ``folder``
+    (``.<name>.<pid>.tmp`` of a process that no longer runs); returns what was removed."""
+    removed = []
+    for path in Path(folder).glob(".*.*.tmp"):
+        pid = path.name.removesuffix(".tmp").rpartition(".")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+            continue
+        except ProcessLookupError:
+            pass
+        except PermissionError:  # it exists, as another user's process
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a training checkpoint (``weights_only=True``), refusing other files clearly."""
     path = Path(path)

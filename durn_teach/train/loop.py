@@ -42,6 +42,7 @@ from durn_teach.train.checkpoint import (
     ResumeError,
     check_compatible,
     load_checkpoint,
+    remove_stale_temporaries,
     rng_state,
     save_atomic,
     set_rng_state,
@@ -279,6 +280,8 @@ def fit(
     main = rank == 0
     if main:
         out.mkdir(parents=True, exist_ok=True)
+        for stale in remove_stale_temporaries(out):
+            print(f"removed {stale.name}, a partial checkpoint left by a killed run")
 
     torch.manual_seed(seed)
     model = build_model(preset.network, **preset.model_options)
