@@ -27,6 +27,7 @@ from durn_teach.train import (
     loop,
     pick_device,
     plot_curves,
+    read_log,
 )
 from durn_teach.train import checkpoint as checkpoint_module
 from durn_teach.train.data import epoch_batches, epoch_order
@@ -439,7 +440,7 @@ def test_a_run_may_start_batchnorm_as_the_release_did(uninterrupted, tmp_path):
 
 def test_a_checkpoint_from_before_a_setting_existed_resumes_with_its_default(uninterrupted, tmp_path):
     old = load_checkpoint(uninterrupted / "last.pt")
-    del old["preset"]["norm_init"]  # written before the setting was added
+    del old["preset"]["norm_init"], old["checksum"]  # written before the setting and the checksum existed
     torch.save(old, tmp_path / "older.pt")
     result = run(tmp_path / "out", resume=tmp_path / "older.pt")  # not refused: the default holds
     assert result.step == 12 and result.epoch == 2
@@ -491,3 +492,20 @@ def test_a_killed_writers_temporary_files_are_removed_at_the_next_start(tmp_path
     removed = checkpoint_module.remove_stale_temporaries(out)
     assert [path.name for path in removed] == [f".last.pt.{dead}.tmp"]
     assert sorted(p.name for p in out.iterdir()) == sorted([f".last.pt.{os.getpid()}.tmp", "notes.tmp"])
+
+
+def test_a_damaged_checkpoint_is_refused_and_the_one_before_it_resumes(tmp_path, capsys):
+    out = tmp_path / "run"
+    run(out, max_steps=4, save_every=2)
+    previous = load_checkpoint(out / "last.prev.pt")
+    assert previous["step"] == 2 and load_checkpoint(out / "last.pt")["step"] == 4
+    damaged = load_checkpoint(out / "last.pt")
+    damaged["model"]["conv1.conv2d.weight"].view(-1)[0] += 1e-3  # a bit flipped on disk
+    torch.save(damaged, out / "last.pt")
+    with pytest.raises(ResumeError, match="last.pt is corrupt: its contents do not match the checksum"):
+        load_checkpoint(out / "last.pt")
+    with pytest.raises(ResumeError, match="is corrupt"):
+        run(tmp_path / "elsewhere", resume=out / "last.pt")  # a file named explicitly: no fallback
+    result = run(out, resume=True, max_steps=5)
+    assert "resuming from the checkpoint before it" in capsys.readouterr().out
+    assert result.step == 5 and [r["step"] for r in read_log(out) if r["kind"] == "step"] == [1, 2, 3, 4, 5]

@@ -1,12 +1,16 @@
 """Training checkpoints: written atomically, holding everything an exact resume needs.
 
 A checkpoint is a dict of tensors and plain values, so ``torch.load(..., weights_only=True)``
-reads it and ``durn_teach.load_pretrained`` takes its ``"model"`` entry as a state dict.
+reads it and ``durn_teach.load_pretrained`` takes its ``"model"`` entry as a state dict. It
+carries the SHA-256 of its own contents (``"checksum"``), checked when it is read, so a file
+damaged on disk is reported, never resumed; the loop keeps the checkpoint before the last one
+(``last.prev.pt``) to fall back on.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import pickle
 import random
@@ -101,6 +105,35 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
     return removed
 
 
+def payload_digest(payload: Any) -> str:
+    """The SHA-256 of a checkpoint's contents: every tensor's dtype, shape and bytes and every
+    plain value, in key order (the ``"checksum"`` entry itself left out)."""
+    digest = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            flat = value.detach().cpu().contiguous().reshape(-1)
+            digest.update(f"tensor {value.dtype} {tuple(value.shape)};".encode())
+            digest.update(flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b"")
+        elif isinstance(value, dict):
+            digest.update(b"{")
+            for key in sorted(value, key=repr):
+                if key != "checksum":
+                    digest.update(repr(key).encode())
+                    feed(value[key])
+            digest.update(b"}")
+        elif isinstance(value, list | tuple):
+            digest.update(b"[")
+            for item in value:
+                feed(item)
+            digest.update(b"]")
+        else:
+            digest.update(f"{type(value).__name__} {value!r};".encode())
+
+    feed(payload)
+    return digest.hexdigest()
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a training checkpoint (``weights_only=True``), refusing other files clearly."""
     path = Path(path)
@@ -120,6 +153,9 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"{path} has checkpoint format {payload['format']!r}, this durn-teach reads {FORMAT!r}; "
             f"resume it with the durn-teach version that wrote it, or start from its weights with --init"
         )
+    if "checksum" in payload and payload_digest(payload) != payload["checksum"]:
+        raise ResumeError(f"{path} is corrupt: its contents do not match the checksum written with them "
+                          f"(a damaged disk or copy); it was not resumed")
     return payload
 
 

@@ -42,6 +42,7 @@ from durn_teach.train.checkpoint import (
     ResumeError,
     check_compatible,
     load_checkpoint,
+    payload_digest,
     remove_stale_temporaries,
     rng_state,
     save_atomic,
@@ -59,6 +60,7 @@ from durn_teach.train.step import (
 
 LOG_FIELDS = ("kind", "epoch", "step", "loss", "lr", "images_per_s", "psnr", "seconds")
 LAST = "last.pt"
+PREVIOUS = "last.prev.pt"  # the checkpoint before the last one
 AMP_DTYPES = {"cuda": torch.float16, "cpu": torch.bfloat16}  # mixed precision per device type
 
 
@@ -305,9 +307,7 @@ def fit(
     step, position = 0, {"epoch": 0, "batch": 0, "repeat": 0}
     if resume:
         path = out / LAST if resume is True else Path(resume)
-        if not path.is_file():
-            raise ResumeError(f"nothing to resume: no checkpoint at {path} (start without --resume)")
-        payload = load_checkpoint(path)
+        payload = _resumable(path, fallback=resume is True)
         check_compatible(payload, settings, path)
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
@@ -356,6 +356,9 @@ def fit(
             "rng": rng_state(generator), "step": step, "position": _next_position(position, steps_per_batch),
             "epoch_losses": epoch_losses,
         }
+        payload["checksum"] = payload_digest(payload)
+        if path.exists():  # the one before the last, to fall back on if the last is damaged
+            os.replace(path, path.with_name(PREVIOUS))
         save_atomic(payload, path)
 
     steps_per_batch = preset.local_steps
@@ -450,6 +453,22 @@ def fit(
     network.eval()
     return TrainResult(network, preset, out, step, position["epoch"], log.read() if main else records,
                        interrupt.requested)
+
+
+def _resumable(path: Path, fallback: bool) -> dict[str, Any]:
+    """The checkpoint to resume from: ``path``, or, where it is missing or damaged and
+    ``fallback``, the one written before it (``last.prev.pt``), with a note saying so."""
+    previous = path.with_name(PREVIOUS)
+    try:
+        if not path.is_file():
+            raise ResumeError(f"nothing to resume: no checkpoint at {path} (start without --resume)")
+        return load_checkpoint(path)
+    except ResumeError as error:
+        if not (fallback and previous.is_file()):
+            raise
+        payload = load_checkpoint(previous)
+        print(f"{error}\nresuming from the checkpoint before it, {previous} (step {payload['step']})")
+        return payload
 
 
 def _mean_over_ranks(loss: torch.Tensor, replicas: int) -> float:
