@@ -225,7 +225,8 @@ def evaluate(
         degraded, clean, name = dataset[index][:3]
         image = as_image(degraded)
         if isinstance(model, nn.Module):
-            restored = restore(model, image, colour_order="bgr" if protocol.bgr else "rgb", **options)
+            restored = restore(model, image, colour_order="bgr" if protocol.bgr else "rgb", clip=False,
+                               **options)  # raw: each protocol's metric clips (or not) as the paper did
         else:
             restored = np.asarray(model(image), dtype=np.float32)
         clean_image = as_image(clean)

@@ -95,13 +95,16 @@ def restore(
     optimize: bool = True,
     amp: str | None = None,
     colour_order: str = "rgb",
+    clip: bool = True,
 ) -> np.ndarray:
     """Restore ``image`` (HxW gray or HxWx3 colour, float in [0, 1]) with ``model``.
 
-    Sizes the network cannot take are reflection-padded and cropped back; the result has
-    the input's shape and dtype. Runs in evaluation mode, without gradients, on the
-    model's device, and never changes the model: not its mode, not its running statistics, even
-    while several threads restore with it at once.
+    Sizes the network cannot take are reflection-padded and cropped back; the result has the
+    input's shape and dtype, clipped to [0, 1] as the paper clips before it scores (and as
+    ``imshow`` and image files expect); ``clip=False`` returns the network's raw output. Runs
+    in evaluation mode, without gradients, on the model's device, and never changes the model:
+    not its mode, not its running statistics, even while several threads restore with it at
+    once.
 
     ``tile`` (pixels, a multiple of the network's ``size_multiple``, at least its ``min_size``)
     restores the image in overlapping ``tile`` x ``tile`` tiles, one at a time, blended with a
@@ -165,6 +168,8 @@ def restore(
             out = _restore_tiled(run, x[0], tile, overlap)
     out = out[:, :height, :width]
     out = out.permute(1, 2, 0).numpy().reshape(image.shape).astype(image.dtype)
+    if clip:
+        out = np.clip(out, 0, 1)
     return np.ascontiguousarray(out[..., ::-1]) if swap else out
 
 

@@ -176,3 +176,14 @@ def test_non_finite_weights_and_impossible_sizes_are_refused(tmp_path):
         load_pretrained("DuRN-P", tmp_path / "nan.pt")
     with pytest.raises(ValueError, match=r"DuRN-P cannot be built with \{'dim': 0\}: sizes and counts must"):
         build_model("DuRN-P", dim=0)
+
+
+def test_restore_returns_an_image_in_0_1_unless_asked_for_the_raw_output():
+    model = build_model("DuRN-P").eval()
+    with torch.no_grad():
+        for parameter in model.conv4.parameters():  # the last convolution: outputs far outside [0, 1]
+            parameter.mul_(50)
+    noisy = np.random.default_rng(0).random((32, 32), dtype=np.float32)
+    raw = restore(model, noisy, clip=False)
+    assert raw.min() < 0 or raw.max() > 1
+    np.testing.assert_array_equal(restore(model, noisy), np.clip(raw, 0, 1))
