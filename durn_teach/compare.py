@@ -152,10 +152,15 @@ def training_pairs(spec: Protocol, root: str | Path | None = None, size: int = T
     pairs = []
     for item in data.items:
         noisy, clean = data.read(item.degraded[0]), data.read(item.clean)
-        top, left = max(0, (clean.shape[0] - size) // 2), max(0, (clean.shape[1] - size) // 2)
-        region = (slice(top, top + size), slice(left, left + size))
-        pairs.append((to_tensor(noisy[region]), to_tensor(clean[region]), item.name))
+        pairs.append((to_tensor(centre(noisy, size)[0]), to_tensor(centre(clean, size)[0]), item.name))
     return pairs
+
+
+def centre(image: np.ndarray, size: int) -> tuple[np.ndarray, list[int]]:
+    """The central ``size`` x ``size`` region of an image (all of a side shorter than ``size``),
+    and where it is: ``[top, left, size]``."""
+    top, left = max(0, (image.shape[0] - size) // 2), max(0, (image.shape[1] - size) // 2)
+    return image[top:top + size, left:left + size], [top, left, size]
 
 
 def tune_level(method: str, pairs: list[tuple], spec: Protocol, grid: Sequence[float] = TUNING_GRID,

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from durn_teach import pretrained
-from durn_teach.compare import bm3d_denoise, non_local_means
+from durn_teach.compare import bm3d_denoise, centre, non_local_means
 from durn_teach.evaluate import as_image, get_protocol, test_set
 from durn_teach.inference import restore
 from durn_teach.metrics import paper_psnr_ssim
@@ -48,12 +48,6 @@ def pick(result: dict[str, Any], classical: str = "bm3d", level: str = "real") -
     if len(ranked) < len(QUARTILES):
         raise ValueError(f"the comparison has {len(ranked)} test image(s); the crops need {len(QUARTILES)}")
     return [ranked[round(q * (len(ranked) - 1))] for q in QUARTILES]
-
-
-def centre(image: np.ndarray, size: int) -> tuple[np.ndarray, list[int]]:
-    """The central ``size`` x ``size`` region of an image, and where it is (top, left, size)."""
-    top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
-    return image[top:top + size, left:left + size], [top, left, size]
 
 
 def write_crops(model: Any, weights: str, protocol: str, out: str | Path, root: str | Path | None = None,
@@ -104,12 +98,13 @@ def write_crops(model: Any, weights: str, protocol: str, out: str | Path, root: 
                        "network": restore(model, noisy), "clean": clean}
             stem = Path(name).stem.removesuffix("_mean")
             files, scores, region = {}, {}, []
+            reference = centre(clean, size)[0]
             for role in ROLES:
                 crop, region = centre(np.clip(outputs[role], 0, 1), size)
                 files[role] = f"{stem}_{role}.png"
                 Image.fromarray(np.round(crop * 255).astype(np.uint8)).save(Path(temp) / files[role])
                 if role != "clean":
-                    psnr, ssim = paper_psnr_ssim(crop, centre(clean, size)[0], spec.space)
+                    psnr, ssim = paper_psnr_ssim(crop, reference, spec.space)
                     scores[role] = {"psnr": round(psnr, 4), "ssim": round(ssim, 4)}
             index["images"].append({"name": name, "region": region, "files": files, "region_scores": scores})
         shutil.copyfile(data.path / CROPPABLE[protocol]["notice"], Path(temp) / "LICENSE.txt")
