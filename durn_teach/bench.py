@@ -35,6 +35,7 @@ import torch.nn.functional as F
 import torchinfo
 from torch import nn
 
+from durn_teach.arguments import positive_int, whole_number
 from durn_teach.inference import restore
 from durn_teach.machine import cpu_name
 from durn_teach.models import build_model, in_channels, list_models
@@ -503,9 +504,10 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``durn-teach bench``."""
     parser.add_argument("--networks", nargs="+", choices=list_models(), metavar="NAME",
                         help="networks to run (default: all six)")
-    parser.add_argument("--size", type=int, default=128, help="side of the square input (default 128)")
-    parser.add_argument("--batch", type=int, default=1, help="images per batch (default 1)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per variant (default 5)")
+    parser.add_argument("--size", type=positive_int, default=128,
+                        help="side of the square input (default 128)")
+    parser.add_argument("--batch", type=positive_int, default=1, help="images per batch (default 1)")
+    parser.add_argument("--rounds", type=positive_int, default=5, help="timed rounds per variant (default 5)")
     parser.add_argument("--device", nargs="+", choices=["cpu", "cuda"], dest="devices",
                         help="devices (default: cpu, and cuda where present)")
     parser.add_argument("--compile", action="store_true",
@@ -513,18 +515,20 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--amp", action="store_true",
                         help="also time autocast inference (bfloat16, and float16 on CUDA) and its error")
     parser.add_argument("--no-train", dest="train", action="store_false", help="inference only")
-    parser.add_argument("--conv-side", type=int, default=128,
+    parser.add_argument("--conv-side", type=positive_int, default=128,
                         help="side of the 3x3 convolutions that measure the machine (default 128)")
     parser.add_argument("--restore-megapixels", type=float, default=0.0,
                         help="also time a tiled restore of a photo this large (e.g. 12)")
     parser.add_argument("--restore-network", choices=list_models(), default="DuRN-P", metavar="NAME",
                         help="network for the tiled restore (default DuRN-P)")
-    parser.add_argument("--tile", type=int, default=384, help="tile side for the tiled restore (default 384)")
-    parser.add_argument("--overlap", type=int, default=64,
+    parser.add_argument("--tile", type=positive_int, default=384,
+                        help="tile side for the tiled restore (default 384)")
+    parser.add_argument("--overlap", type=whole_number, default=64,
                         help="tile overlap for the tiled restore (default 64)")
     parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
                         help="on a shared machine, wait up to this long for an idle CPU before each network")
-    parser.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: its own choice)")
+    parser.add_argument("--threads", type=positive_int,
+                        help="CPU threads for PyTorch (default: its own choice)")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from durn_teach import __version__
+from durn_teach.arguments import positive_int, whole_number
 
 EXAMPLES = {
     "train": """examples:
@@ -56,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="list the networks")
     show = commands.add_parser("summary", help="print a network's torchinfo table")
     show.add_argument("name", choices=list_models(), metavar="NAME", help=", ".join(list_models()))
-    show.add_argument("--size", type=int, default=64, help="side of the square input (default 64)")
-    show.add_argument("--depth", type=int, default=2, help="depth of nested modules to show")
+    show.add_argument("--size", type=positive_int, default=64, help="side of the square input (default 64)")
+    show.add_argument("--depth", type=whole_number, default=2, help="depth of nested modules to show")
     commands.add_parser("data", add_help=False, help="list or fetch the paper's datasets (data --help)")
 
     train = _subparser(commands, "train", "train a network with one of the paper's settings")
@@ -71,13 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", help="another training set for the preset (rain-streak: ddn)")
     train.add_argument("--init", help="start from these weights (raindrop-stage2: the first stage's)")
     train.add_argument("--seed", type=int, default=0, help="the seed that fixes the run (default 0)")
-    train.add_argument("--epochs", type=int, help="change the number of epochs")
+    train.add_argument("--epochs", type=positive_int, help="change the number of epochs")
     train.add_argument("--norm-init", choices=("pytorch", "release"),
                        help="BatchNorm's initial weights in a from-scratch run: pytorch (1, the default) or "
                        "release (uniform in [0, 1), as the release's PyTorch 0.3)")
-    train.add_argument("--max-steps", type=int, help="stop after this many steps (with a checkpoint)")
-    train.add_argument("--save-every", type=int, help="also write last.pt every N steps")
-    train.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0)")
+    train.add_argument("--max-steps", type=positive_int,
+                       help="stop after this many steps (with a checkpoint)")
+    train.add_argument("--save-every", type=positive_int, help="also write last.pt every N steps")
+    train.add_argument("--workers", type=whole_number, default=0, help="data-loading processes (default 0)")
     train.add_argument("--log-format", choices=("jsonl", "csv"), default="jsonl", help="JSON lines or CSV")
     train.add_argument("--amp", action=argparse.BooleanOptionalAction, default=False,
                        help="mixed precision, off by default (the release trains in float32): float16 on "
@@ -96,11 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
     evaluate.add_argument("--builtin", action="store_true",
                           help="use built-in photographs with a synthetic degradation instead of the dataset")
-    evaluate.add_argument("--limit", type=int, help="only the first N test images")
+    evaluate.add_argument("--limit", type=positive_int, help="only the first N test images")
     evaluate.add_argument("--csv", help="write the per-image table to this CSV file")
     evaluate.add_argument("--save-dir", help="save the restored images (8-bit PNG) here")
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
-    evaluate.add_argument("--tile", type=int, help="restore in tiles of this size (pixels)")
+    evaluate.add_argument("--tile", type=positive_int, help="restore in tiles of this size (pixels)")
 
     restore = _subparser(commands, "restore", "restore an image file with a network")
     restore.add_argument("input", metavar="IN", help="the image to restore (PNG, JPEG, TIFF, ...)")
@@ -112,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "or a durn-teach checkpoint")
     restore.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     restore.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
-    restore.add_argument("--tile", type=int, help="restore in overlapping tiles of this size (large images)")
-    restore.add_argument("--overlap", type=int, help="overlap of the tiles in pixels")
+    restore.add_argument("--tile", type=positive_int,
+                         help="restore in overlapping tiles of this size (large images)")
+    restore.add_argument("--overlap", type=whole_number, help="overlap of the tiles in pixels")
 
     bench = commands.add_parser(
         "bench",

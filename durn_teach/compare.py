@@ -31,6 +31,7 @@ import numpy as np
 from torch import nn
 
 from durn_teach import pretrained
+from durn_teach.arguments import positive_int
 from durn_teach.data import get_dataset
 from durn_teach.data.base import to_tensor
 from durn_teach.evaluate import (
@@ -363,13 +364,13 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
                         "network for the other tasks); real noise also has nlm-true and bm3d-true, told "
                         "each test image's measured level")
     parser.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
-    parser.add_argument("--limit", type=int, help="only the first N test images (a quick check)")
+    parser.add_argument("--limit", type=positive_int, help="only the first N test images (a quick check)")
     parser.add_argument("--json", help="write the result, with every image's row, to this JSON file")
     parser.add_argument("--record", action="store_true",
                         help="store the result beside the shipped checkpoint named by --weights and put "
                         "the network's numbers into the registry (the whole test set only)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
-    parser.add_argument("--tile", type=int, help="restore in tiles of this size (pixels)")
+    parser.add_argument("--tile", type=positive_int, help="restore in tiles of this size (pixels)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

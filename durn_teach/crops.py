@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from durn_teach import pretrained
+from durn_teach.arguments import positive_int
 from durn_teach.compare import bm3d_denoise, centre, non_local_means
 from durn_teach.evaluate import as_image, get_protocol, test_set
 from durn_teach.inference import restore
@@ -134,7 +135,8 @@ def add_crops_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", required=True, help="the shipped checkpoint whose comparison is shown")
     parser.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
     parser.add_argument("--out", help="the folder (default: durn_teach/pretrained/crops/PROTOCOL)")
-    parser.add_argument("--size", type=int, default=128, help="the crops' side in pixels (default 128)")
+    parser.add_argument("--size", type=positive_int, default=128,
+                        help="the crops' side in pixels (default 128)")
 
 
 def main(args: argparse.Namespace) -> None:

@@ -23,12 +23,15 @@ checked against its recorded SHA-256 (``durn_teach.manifests``).
 from __future__ import annotations
 
 import argparse
+import lzma
 import os
 import re
 import shutil
+import sys
 import tarfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,26 +117,35 @@ def _safe_target(base: Path, name: str) -> Path:
 
 def unpack(archive: Path, into: Path) -> Path:
     """Unpack a zip or tar archive into ``into`` (refusing members that point outside it)."""
-    into.mkdir(parents=True, exist_ok=True)
     name = archive.name.lower()
-    if name.endswith(".zip"):
-        with zipfile.ZipFile(archive) as zf:
-            for member in zf.namelist():
-                _safe_target(into, member)
-            zf.extractall(into)
-    elif is_archive(name):
-        with tarfile.open(archive) as tf:
-            for member in tf.getmembers():
-                _safe_target(into, member.name)
-            if hasattr(tarfile, "data_filter"):
-                tf.extractall(into, filter="data")
-            else:  # pragma: no cover - Python without extraction filters
-                tf.extractall(into)
-    else:
+    if not name.endswith(".zip") and not is_archive(name):
         raise ValueError(
             f"cannot unpack {archive}: expected a .zip, .tar, .tgz, .tar.gz, .tar.bz2 or .tar.xz "
             "archive; unpack it yourself and pass the folder to --from-archive"
         )
+    into.mkdir(parents=True, exist_ok=True)
+    try:
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(archive) as zf:
+                for member in zf.namelist():
+                    _safe_target(into, member)
+                zf.extractall(into)
+        else:
+            with tarfile.open(archive) as tf:
+                for member in tf.getmembers():
+                    _safe_target(into, member.name)
+                if hasattr(tarfile, "data_filter"):
+                    tf.extractall(into, filter="data")
+                else:  # pragma: no cover - Python without extraction filters
+                    tf.extractall(into)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as error:
+        if isinstance(error, FileNotFoundError | PermissionError):
+            raise
+        gist = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"cannot unpack {archive}: {gist.rstrip(':')} (a truncated or damaged download? "
+            "fetch it again, or check it against the dataset's published checksum)"
+        ) from None
     return into
 
 
@@ -864,9 +876,12 @@ def fetch(
     if len(pins) > len(archives):
         raise ValueError(f"{len(pins)} --sha256 values for {len(archives)} archives")
     expected = [pins[i] if i < len(pins) else known[i] for i in range(len(archives))]
-    for path in archives:
+    for index, path in enumerate(archives):
         if from_archive and not path.exists():
             raise FileNotFoundError(f"{src.title}: --from-archive {path} does not exist")
+        if from_archive and path.is_dir() and index < len(pins):
+            raise ValueError(f"--sha256 was given for {path}, a folder: checksums apply to archive "
+                             "files, not to unpacked folders (drop --sha256 or give the archive)")
     root.mkdir(parents=True, exist_ok=True)
     for index, path in enumerate(archives):
         if from_archive and path.is_dir():
@@ -944,10 +959,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "durn-teach data") -> in
     parser = argparse.ArgumentParser(prog=prog, description="Fetch and arrange the paper's datasets.")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="every dataset with its size, licence and status")
-    listing.add_argument("--root", help=f"data root (default: ${ENV}, else the user's cache)")
+    listing.add_argument("--root", "--data-root", dest="root",
+                         help=f"data root (default: ${ENV}, else the user's cache)")
     get = commands.add_parser("fetch", help="download or take archives, verify, unpack, arrange")
     get.add_argument("name", choices=list(SOURCES), metavar="NAME", help=", ".join(SOURCES))
-    get.add_argument("--root", help=f"data root (default: ${ENV}, else the user's cache)")
+    get.add_argument("--root", "--data-root", dest="root",
+                     help=f"data root (default: ${ENV}, else the user's cache)")
     get.add_argument("--from-archive", nargs="+", default=[], metavar="PATH",
                      help="archives (or unpacked folders) you downloaded yourself")
     get.add_argument("--sha256", action="append", default=[], metavar="HEX",
@@ -963,8 +980,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "durn-teach data") -> in
         return 0
     print(f"{source(args.name).title} -> {root}")
     try:
-        fetch(args.name, root, from_archive=args.from_archive, sha256=args.sha256, retries=args.retries)
+        report = fetch(args.name, root, from_archive=args.from_archive, sha256=args.sha256,
+                       retries=args.retries)
     except (ChecksumError, DownloadError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}")
+        print(f"{prog} fetch: error: {error}", file=sys.stderr)
+        return 1
+    incomplete = [line.split(":")[0] for line, complete in report if complete is False]
+    if incomplete:
+        print(f"{prog} fetch: error: {args.name} is incomplete ({'; '.join(incomplete)}): "
+              "some files are missing from what was given", file=sys.stderr)
         return 1
     return 0

@@ -146,7 +146,8 @@ def restore(
             f"{min_size} pixels on each side"
         )
     parameter = next(model.parameters())
-    x = torch.from_numpy(np.ascontiguousarray(image.reshape(height, width, -1)))
+    native = image.dtype.newbyteorder("=")  # torch reads only the machine's byte order (big-endian files)
+    x = torch.from_numpy(np.ascontiguousarray(image.reshape(height, width, -1), dtype=native))
     x = x.permute(2, 0, 1)[None].to(parameter.dtype)
     multiple = getattr(model, "size_multiple", 1)
     x = F.pad(x, (0, -width % multiple, 0, -height % multiple), mode="reflect")

@@ -12,6 +12,7 @@ import torchinfo
 from torch import nn
 
 from durn_teach.checkpoints import CheckpointError, read_state_dict
+from durn_teach.machine import pick_device
 from durn_teach.networks import MODELS
 from durn_teach.pretrained import entry, list_pretrained, weights_path
 from durn_teach.speed import use_fast_path, use_reference
@@ -110,9 +111,11 @@ def load_pretrained(
     network its registry entry names.
     Accepts the ``module.`` prefix of ``nn.DataParallel`` and checkpoints without
     ``num_batches_tracked`` (saved by old PyTorch). Loads strictly, with
-    ``weights_only=True``; returns the network in evaluation mode, on the fast path unless
+    ``weights_only=True``; returns the network in evaluation mode on ``map_location`` (refused,
+    with what to use, where this machine lacks that device), on the fast path unless
     ``reference=True`` (see :func:`build_model`).
     """
+    device = pick_device(map_location)  # refuses a device this machine lacks, before any loading
     if path is None:
         if name not in list_pretrained():
             raise ValueError(
@@ -159,7 +162,7 @@ def load_pretrained(
             lines.append(f"  it looks like a {closest} checkpoint: load_pretrained({closest!r}, ...)")
         raise CheckpointError("\n".join(lines))
     model.load_state_dict(state, strict=True)
-    return model.to(map_location).eval()
+    return model.to(device).eval()
 
 
 def summary(

@@ -96,6 +96,12 @@ def serve_car(server: Server, monkeypatch, content: bytes, sha256: str | None) -
     """Point the Car dataset's registry entry at the local server."""
     server.files["/car.zip"] = content
     archive = download.Archive("car.zip", url=f"{server.url}/car.zip", sha256=sha256)
+    names = download.split_names  # the two fixture pairs stand for the whole test set
+
+    def car_names(folder: str, split: str) -> list[str]:
+        return ["1.png", "2.png"] if folder == "CarDataset" else names(folder, split)
+
+    monkeypatch.setattr(download, "split_names", car_names)
     monkeypatch.setitem(
         download.SOURCES, "car", dataclasses.replace(download.SOURCES["car"], archives=(archive,))
     )
@@ -106,7 +112,7 @@ def test_good_archive_is_downloaded_verified_unpacked_and_read(server, monkeypat
     serve_car(server, monkeypatch, content, hashlib.sha256(content).hexdigest())
     assert download.main(["fetch", "car", "--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "SHA-256 verified" in out and "CarDataset test: 2 of 1151 images in place" in out
+    assert "SHA-256 verified" in out and "CarDataset test: 2 of 2 images in place" in out
     assert (tmp_path / "archives" / "car.zip").read_bytes() == content
     assert not list((tmp_path / "archives").glob("*.part")) and not (tmp_path / ".staging").exists()
     blurred, sharp, name = data.CarDataset(tmp_path, resize_to=None)[1]
@@ -120,7 +126,7 @@ def test_corrupted_archive_is_rejected_kept_aside_and_never_used(server, monkeyp
     content = car_archive()
     serve_car(server, monkeypatch, content[:-10] + b"0123456789", hashlib.sha256(content).hexdigest())
     assert download.main(["fetch", "car", "--root", str(tmp_path)]) == 1
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert f"expected {hashlib.sha256(content).hexdigest()}" in out and "SHA-256 mismatch" in out
     assert not (tmp_path / "archives" / "car.zip").exists()
     assert (tmp_path / "archives" / "car.zip.rejected").is_file()
@@ -163,7 +169,7 @@ def test_unknown_checksum_is_reported_and_can_be_pinned(server, monkeypatch, tmp
     out = capsys.readouterr().out
     assert f"no published checksum recorded; computed SHA-256 is {digest}" in out and "--sha256" in out
     assert download.main(["fetch", "car", "--root", str(tmp_path / "b"), "--sha256", "0" * 64]) == 1
-    assert "SHA-256 mismatch" in capsys.readouterr().out
+    assert "SHA-256 mismatch" in capsys.readouterr().err
     assert download.main(["fetch", "car", "--root", str(tmp_path / "c"), "--sha256", digest]) == 0
 
 
@@ -185,11 +191,11 @@ def test_from_archive_verifies_the_users_file_and_leaves_it_in_place(tmp_path, c
         )
         == 1
     )
-    assert "SHA-256 mismatch" in capsys.readouterr().out and archive.is_file()
+    assert "SHA-256 mismatch" in capsys.readouterr().err and archive.is_file()
     assert not (tmp_path / "data" / "CarDataset").exists()
     missing = tmp_path / "nothing.zip"
     assert download.main(["fetch", "car", "--root", str(tmp_path), "--from-archive", str(missing)]) == 1
-    assert f"--from-archive {missing} does not exist" in capsys.readouterr().out
+    assert f"--from-archive {missing} does not exist" in capsys.readouterr().err
 
 
 def test_manual_sources_print_where_to_get_the_archive(tmp_path, capsys):
@@ -406,9 +412,11 @@ def test_every_dataset_is_arranged_from_its_archives_into_the_loaders_layout(key
     for name, content in archives(key).items():
         (tmp_path / name).write_bytes(content)
         given.append(str(tmp_path / name))
-    assert download.main(["fetch", key, "--root", str(tmp_path / "data"), "--from-archive", *given]) == 0
-    out = capsys.readouterr().out
-    assert out.count("no published checksum recorded") == len(given)
+    # one image of each split: arranged and readable, and the command says the dataset is incomplete
+    assert download.main(["fetch", key, "--root", str(tmp_path / "data"), "--from-archive", *given]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.count("no published checksum recorded") == len(given)
+    assert f"error: {key} is incomplete (" in captured.err
     assert all(Path(g).is_file() for g in given)  # the user's archives are left as they were
     degraded, clean, name = READERS[key](tmp_path / "data")[0]
     assert degraded.shape == clean.shape and degraded.ndim == 3 and isinstance(name, str)
@@ -575,7 +583,7 @@ def test_file_by_file_download_rejects_a_file_that_differs_from_its_recorded_sha
     files = {"testsets/Set24/kodim01.png": png(10), "testsets/Set24/kodim02.png": png(20)}
     serve_files(server, monkeypatch, "kodak24", files, recorded=True)  # not the published bytes
     assert download.main(["fetch", "kodak24", "--root", str(tmp_path)]) == 1
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     expected = recorded["testsets/Set24/kodim01.png"]
     assert re.search(rf"kodim01\.png(\.part)?: SHA-256 mismatch: expected {expected}", out)
     kept = tmp_path / "archives" / "kodak24" / "testsets" / "Set24"
@@ -625,7 +633,7 @@ def test_raindrop_examples_reject_a_file_that_differs_from_its_recorded_sha256(
     files = raindrop_examples_files()
     serve_files(server, monkeypatch, "raindrop-examples", files, recorded=True)  # not the published bytes
     assert download.main(["fetch", "raindrop-examples", "--root", str(tmp_path)]) == 1
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     expected = recorded["data/training_data_example/clean_image/0_clean.png"]
     assert re.search(rf"0_clean\.png(\.part)?: SHA-256 mismatch: expected {expected}", out)
     kept = tmp_path / "archives" / "raindrop-examples" / "data" / "training_data_example" / "clean_image"

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "durn_teach"
 LAYERS = [  # the README's layering, bottom first: a module may import only from its own layer or below
     {"layers", "norms", "attention", "blocks", "networks", "degrade", "losses", "metrics", "baselines",
      "sampling", "train.step", "names", "images", "manifests", "files", "machine", "speed", "diagram",
-     "colab"},
+     "colab", "arguments"},
     {"checkpoints", "pretrained", "models"},
     {"data", "download", "inference"},
     {"train", "evaluate", "check"},

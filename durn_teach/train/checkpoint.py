@@ -10,6 +10,7 @@ damaged on disk is reported, never resumed; the loop keeps the checkpoint before
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import os
 import pickle
@@ -60,11 +61,12 @@ def set_rng_state(state: dict[str, Any], generator: torch.Generator | None = Non
         generator.set_state(state["generator"])
 
 
-def save_atomic(payload: dict[str, Any], path: str | Path) -> Path:
+def save_atomic(payload: dict[str, Any], path: str | Path, previous: str | Path | None = None) -> Path:
     """Write ``payload`` to ``path`` through a temporary file and a rename.
 
     The file at ``path`` is either the previous checkpoint or the new one, never a partial
-    write: a full disk or a killed process leaves the previous checkpoint as it was.
+    write: a full disk or a killed process leaves the previous checkpoint as it was. With
+    ``previous``, the checkpoint that was at ``path`` is moved there once the new one is whole.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,13 +76,16 @@ def save_atomic(payload: dict[str, Any], path: str | Path) -> Path:
             torch.save(payload, file)
             file.flush()
             os.fsync(file.fileno())
+        if previous is not None and path.exists():
+            os.replace(path, previous)
         os.replace(temporary, path)
     except BaseException as error:
         temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError):
+        if isinstance(error, OSError | RuntimeError):  # torch.save reports a full disk as RuntimeError
             kept = f"; the previous checkpoint at {path} is unchanged" if path.exists() else ""
-            reason = error.strerror or str(error)
-            raise OSError(error.errno, f"could not write the checkpoint {path}: {reason}{kept}") from error
+            reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]
+            raise OSError(getattr(error, "errno", None) or errno.EIO,
+                          f"could not write the checkpoint {path}: {reason}{kept}") from error
         raise
     return path
 

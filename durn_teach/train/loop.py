@@ -279,6 +279,9 @@ def fit(
         raise ValueError(f"mixed precision (amp) is for CUDA (float16) and CPU (bfloat16), not {device}")
     autocast = AMP_DTYPES[device.type] if amp else None
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"the run's folder {out} is a file: give a folder for the checkpoints and logs "
+                         "(--out), new or a run's to resume")
     main = rank == 0
     if main:
         out.mkdir(parents=True, exist_ok=True)
@@ -357,9 +360,7 @@ def fit(
             "epoch_losses": epoch_losses,
         }
         payload["checksum"] = payload_digest(payload)
-        if path.exists():  # the one before the last, to fall back on if the last is damaged
-            os.replace(path, path.with_name(PREVIOUS))
-        save_atomic(payload, path)
+        save_atomic(payload, path, previous=path.with_name(PREVIOUS))  # the one before, to fall back on
 
     steps_per_batch = preset.local_steps
     local_batch = preset.batch // replicas
