@@ -78,7 +78,7 @@ def test_unknown_preset_and_bad_changes_are_named():
         get_preset("real-noise", bacth=3)
     with pytest.raises(ValueError, match="batch must be a positive integer, got 0"):
         get_preset("real-noise", batch=0)
-    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 15
+    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 16
 
 
 def test_device_choice():
