@@ -13,6 +13,17 @@ def positive_int(text: str) -> int:
     return _at_least(text, 1)
 
 
+def positive_float(text: str) -> float:
+    """A finite number above 0 (a learning rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
+
+
 def whole_number(text: str) -> int:
     """A whole number of at least 0 (workers, overlap, depth)."""
     return _at_least(text, 0)

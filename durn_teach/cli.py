@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from durn_teach import __version__
-from durn_teach.arguments import positive_int, whole_number
+from durn_teach.arguments import positive_float, positive_int, whole_number
 
 EXAMPLES = {
     "train": """examples:
@@ -16,6 +16,7 @@ EXAMPLES = {
   durn-teach train gaussian-gray --data-root ~/data      # the paper's setting, exactly
   durn-teach train gaussian-gray --out runs/g --resume   # continue a stopped run where it stopped
   durn-teach train raindrop-stage2 --init runs/raindrop-stage1/model.pt
+  durn-teach train motion-blur --batch 4 --crop 128 --lr 5e-5     # the preset changed, in preset.json
   torchrun --nproc_per_node 4 -m durn_teach train motion-blur   # several GPUs""",
     "evaluate": """examples:
   durn-teach evaluate bsd-gray --sigma 50 --weights DuRN_P_model.pt --data-root ~/data
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--init", help="start from these weights (raindrop-stage2: the first stage's)")
     train.add_argument("--seed", type=int, default=0, help="the seed that fixes the run (default 0)")
     train.add_argument("--epochs", type=positive_int, help="change the number of epochs")
+    train.add_argument("--batch", type=positive_int, help="change the batch size (images per step)")
+    train.add_argument("--lr", type=positive_float, help="change the learning rate (the schedule's start)")
+    train.add_argument("--crop", type=positive_int, help="change the side of the training crops (pixels)")
     train.add_argument("--norm-init", choices=("pytorch", "release"),
                        help="BatchNorm's initial weights in a from-scratch run: pytorch (1, the default) or "
                        "release (uniform in [0, 1), as the release's PyTorch 0.3)")
@@ -193,9 +197,11 @@ class Interrupted(Exception):
 
 def resume_command(args: argparse.Namespace, out: str) -> str:
     """The ``durn-teach train`` command that continues an interrupted run where it stopped."""
+    from durn_teach.train import COMMAND_LINE
+
     words = ["durn-teach", "train", args.preset, *(["--quick"] if args.quick else []), "--out", out]
-    for flag, value in (("--data-root", args.data_root), ("--data", args.data), ("--epochs", args.epochs),
-                        ("--norm-init", args.norm_init), ("--max-steps", args.max_steps)):
+    given = [(flag, getattr(args, field)) for field, flag in COMMAND_LINE.items()]
+    for flag, value in (("--data-root", args.data_root), *given, ("--max-steps", args.max_steps)):
         if value is not None:
             words += [flag, str(value)]
     if args.device != "auto":
@@ -210,10 +216,9 @@ def resume_command(args: argparse.Namespace, out: str) -> str:
 def _train(args: argparse.Namespace) -> None:
     import torch.distributed as dist
 
-    from durn_teach.train import fit, get_preset
+    from durn_teach.train import COMMAND_LINE, fit, get_preset
 
-    changes = {k: v for k, v in (("data", args.data), ("epochs", args.epochs), ("norm_init", args.norm_init))
-               if v is not None}
+    changes = {field: getattr(args, field) for field in COMMAND_LINE if getattr(args, field) is not None}
     preset = get_preset(args.preset, quick=args.quick, **changes)
     out = args.out or os.path.join("runs", preset.name + ("-quick" if preset.quick else ""))
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1

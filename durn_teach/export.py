@@ -22,7 +22,7 @@ from durn_teach.evaluate import SCORED_ON, level_label
 from durn_teach.files import sha256_of
 from durn_teach.models import load_pretrained
 from durn_teach.pretrained import _folder, _weights_folder, entry, registry, training_log
-from durn_teach.train import get_preset, load_checkpoint, read_log
+from durn_teach.train import COMMAND_LINE, get_preset, load_checkpoint, read_log
 
 
 def _write_registry(entries: dict[str, dict[str, Any]], folder: str | Path | None) -> Path:
@@ -45,11 +45,10 @@ def _command(settings: dict[str, Any], device: str, precision: str, out: str | N
     words = ["durn-teach", "train", settings["name"]]
     if settings["quick"]:
         words.append("--quick")
-    options = {"epochs": "--epochs", "data": "--data", "norm_init": "--norm-init"}
-    for key, flag in options.items():
+    for key, flag in COMMAND_LINE.items():
         if settings.get(key, base[key]) != base[key]:  # a setting newer than the run: its default
             words += [flag, str(settings[key])]
-    others = [key for key in base if key not in options and settings.get(key, base[key]) != base[key]]
+    others = [key for key in base if key not in COMMAND_LINE and settings.get(key, base[key]) != base[key]]
     if others:
         raise ValueError(
             f"the run changed settings that no command-line option sets ({', '.join(others)}); "

@@ -166,6 +166,15 @@ def test_an_impossible_count_is_refused_by_the_parser(case, capsys):
     assert f"argument {case.split()[-2]}: expected a whole number" in err and message in err
 
 
+def test_a_crop_the_network_cannot_take_is_refused_before_training(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "motion-blur", "--quick", "--crop", "30", "--out", str(out), "--no-progress"]
+    assert cli.main(argv) == 2
+    message = one_line_error(capsys, "train")
+    assert "crop 30 does not fit DuRN-U, which takes sides that are multiples of 4" in message
+    assert not (out / "last.pt").exists()
+
+
 def test_an_out_that_is_a_file_is_refused_and_kept(tmp_path, capsys):
     out = tmp_path / "notes.txt"
     out.write_text("mine")

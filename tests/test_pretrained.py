@@ -211,8 +211,11 @@ def test_the_training_command_is_rebuilt_from_the_settings():
     settings = {**get_preset("gaussian-gray", quick=True).to_dict(), "epochs": 3, "seed": 2}
     assert export._command(settings, "cuda", "float16 autocast") == \
         "durn-teach train gaussian-gray --quick --epochs 3 --device cuda --seed 2"
-    with pytest.raises(ValueError, match="batch"):
-        export._command({**settings, "batch": 2}, "cpu", "float32")
+    assert export._command({**settings, "batch": 2, "lr": 5e-5, "crop": 48}, "cuda", "float16 autocast") == \
+        ("durn-teach train gaussian-gray --quick --epochs 3 --batch 2 --lr 5e-05 --crop 48 --device cuda "
+         "--seed 2")
+    with pytest.raises(ValueError, match="local_steps"):
+        export._command({**settings, "local_steps": 2}, "cpu", "float32")
     settings = {**get_preset("gaussian-gray-train400-stage2").to_dict(), "seed": 0,
                 "init_weights": {"from": "gaussian-gray", "sha256": "0" * 64}}
     assert export._command(settings, "cpu", "float32").endswith("--device cpu --init gaussian-gray")

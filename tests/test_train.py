@@ -478,6 +478,26 @@ def test_ctrl_c_stops_after_the_step_saves_and_prints_the_resume_command(tmp_pat
     assert load_checkpoint(out / "last.pt")["step"] == done + 1  # it continued where it stopped
 
 
+def test_the_command_line_changes_batch_lr_and_crop_and_the_run_records_them(tmp_path, monkeypatch, capsys):
+    from durn_teach.cli import main, resume_command
+
+    monkeypatch.setenv("DURN_DATA", str(tmp_path / "no-data"))  # built-in images
+    out = tmp_path / "run"
+    argv = ["train", "gaussian-gray", "--quick", "--out", str(out), "--device", "cpu", "--batch", "2",
+            "--lr", "5e-5", "--crop", "24", "--max-steps", "1", "--no-progress"]
+    assert main(argv) == 0
+    settings = json.loads((out / "preset.json").read_text())
+    assert (settings["batch"], settings["lr"], settings["crop"]) == (2, 5e-5, 24)
+    from durn_teach.cli import build_parser
+
+    assert resume_command(build_parser().parse_args(argv), str(out)) == (
+        f"durn-teach train gaussian-gray --quick --out {out} --batch 2 --lr 5e-05 --crop 24 --max-steps 1 "
+        "--device cpu --resume")
+    with pytest.raises(SystemExit):
+        main(["train", "gaussian-gray", "--quick", "--lr", "0"])
+    assert "argument --lr: expected a number above 0, got '0'" in capsys.readouterr().err
+
+
 def test_a_killed_writers_temporary_files_are_removed_at_the_next_start(tmp_path):
     import subprocess
     import sys

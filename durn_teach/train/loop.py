@@ -290,6 +290,10 @@ def fit(
 
     torch.manual_seed(seed)
     model = build_model(preset.network, **preset.model_options)
+    multiple, smallest = getattr(model, "size_multiple", 1), getattr(model, "min_size", 1)
+    if preset.crop % multiple or preset.crop < smallest:
+        raise ValueError(f"crop {preset.crop} does not fit {preset.network}, which takes sides that are "
+                         f"multiples of {multiple} and at least {smallest} pixels (--crop)")
     if preset.norm_init == "release":
         release_norm_init(model)  # from torch's seeded generator; --init and --resume then overwrite it
     model = model.to(device)

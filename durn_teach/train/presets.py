@@ -442,6 +442,12 @@ PRESETS: dict[str, Callable[..., Preset]] = {
 }
 
 
+# The fields of a preset that ``durn-teach train`` may change, with their options; a run records
+# them in preset.json, and the commands rebuilt from a run (resume, export) pass them again.
+COMMAND_LINE = {"data": "--data", "epochs": "--epochs", "batch": "--batch", "lr": "--lr", "crop": "--crop",
+                "norm_init": "--norm-init"}
+
+
 def list_presets() -> list[str]:
     """The names ``get_preset`` accepts, in the paper's order."""
     return list(PRESETS)
