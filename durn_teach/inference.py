@@ -1,4 +1,5 @@
-"""Restore a NumPy image with a network: checks, padding, evaluation mode, no gradients, tiles."""
+"""Restore an image (NumPy, or a tensor or batch) with a network: checks, padding, evaluation mode,
+no gradients, tiles."""
 
 from __future__ import annotations
 
@@ -31,13 +32,35 @@ def check_image(image: np.ndarray, channels: int) -> None:
         if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[2] not in (1, 3):
             hint = "; it looks channels-first: use image.transpose(1, 2, 0)"
         raise ValueError(f"this network restores {layout} images, got {shape}{hint}")
-    if not np.isfinite(image).all():
-        raise ValueError(f"the image has {int((~np.isfinite(image)).sum())} NaN or infinite values")
-    low, high = float(image.min()), float(image.max())
+    _check_values(int((~np.isfinite(image)).sum()), lambda: (float(image.min()), float(image.max())))
+
+
+def _check_values(non_finite: int, extremes: Callable[[], tuple[float, float]]) -> None:
+    """Refuse NaN or infinite values, and values no degraded [0, 1] image can hold (a 0-255 float)."""
+    if non_finite:
+        raise ValueError(f"the image has {non_finite} NaN or infinite values")
+    low, high = extremes()
     if low < -LIMIT or high > 1 + LIMIT:
         scale = "; it looks like an image on the 0-255 scale: divide it by 255" if high > 3 else ""
         raise ValueError(f"the image's values run from {low:.3g} to {high:.3g}, far outside [0, 1] "
                          f"(a degraded image stays within [-{LIMIT:g}, {1 + LIMIT:g}]){scale}")
+
+
+def check_tensor(image: torch.Tensor, channels: int) -> None:
+    """Raise a clear error unless ``image`` is a finite float CxHxW or NxCxHxW tensor with ``channels``."""
+    if not image.is_floating_point():
+        hint = " (for 8-bit images use tensor.float() / 255)" if image.dtype == torch.uint8 else ""
+        raise TypeError(f"expected a float tensor in [0, 1], got dtype {image.dtype}{hint}")
+    shape = "x".join(map(str, image.shape))
+    if image.ndim not in (3, 4) or image.shape[-3] != channels:
+        last = image.ndim == 3 and image.shape[-1] == channels and image.shape[0] != channels
+        hint = "; it looks channels-last: use tensor.permute(2, 0, 1)" if last else ""
+        raise ValueError(f"this network restores {channels}xHxW or Nx{channels}xHxW tensors, got {shape}"
+                         f"{hint}")
+    if image.numel() == 0:
+        raise ValueError(f"the tensor is empty ({shape})")
+    values = image.detach()
+    _check_values(int((~torch.isfinite(values)).sum()), lambda: (float(values.min()), float(values.max())))
 
 
 
@@ -89,22 +112,24 @@ def _check_tiling(model: nn.Module, tile: int, overlap: int) -> None:
 
 def restore(
     model: nn.Module,
-    image: np.ndarray,
+    image: np.ndarray | torch.Tensor,
     tile: int | None = None,
     overlap: int = 64,
     optimize: bool = True,
     amp: str | None = None,
     colour_order: str = "rgb",
     clip: bool = True,
-) -> np.ndarray:
-    """Restore ``image`` (HxW gray or HxWx3 colour, float in [0, 1]) with ``model``.
+) -> np.ndarray | torch.Tensor:
+    """Restore ``image`` with ``model``: a NumPy HxW gray or HxWx3 colour image, float in [0, 1],
+    or a tensor, CxHxW or a batch NxCxHxW, on any device.
 
     Sizes the network cannot take are reflection-padded and cropped back; the result has the
-    input's shape and dtype, clipped to [0, 1] as the paper clips before it scores (and as
-    ``imshow`` and image files expect); ``clip=False`` returns the network's raw output. Runs
-    in evaluation mode, without gradients, on the model's device, and never changes the model:
-    not its mode, not its running statistics, even while several threads restore with it at
-    once.
+    input's type, shape, dtype (and device), clipped to [0, 1] as the paper clips before it
+    scores (and as ``imshow`` and image files expect); ``clip=False`` returns the network's raw
+    output. Runs in evaluation mode, without gradients, on the model's device, and never changes
+    the model: not its mode, not its running statistics, even while several threads restore
+    with it at once. A batch runs as one forward pass (each image's result is the one it gets
+    alone, to rounding), or image by image when tiled.
 
     ``tile`` (pixels, a multiple of the network's ``size_multiple``, at least its ``min_size``)
     restores the image in overlapping ``tile`` x ``tile`` tiles, one at a time, blended with a
@@ -128,17 +153,45 @@ def restore(
     that takes the other order (DuRN-S-P takes BGR, as the release fed it: its
     ``colour_order``) gets its channels swapped, and the result is swapped back.
     """
-    check_image(image, in_channels(model))
+    channels = in_channels(model)
+    if isinstance(image, torch.Tensor):
+        check_tensor(image, channels)
+    else:
+        check_image(image, channels)
     if colour_order not in ("rgb", "bgr"):
         raise ValueError(f"colour_order must be 'rgb' or 'bgr', got {colour_order!r}")
-    swap = image.ndim == 3 and image.shape[2] == 3 and getattr(model, "colour_order", "rgb") != colour_order
-    if swap:
-        image = image[..., ::-1]
     if amp is not None and amp not in AMP_DTYPES:
         raise ValueError(f"amp must be None or one of {AMP_DTYPES}, got {amp!r}")
     if tile is not None:
         _check_tiling(model, tile, overlap)
+    swap = channels == 3 and getattr(model, "colour_order", "rgb") != colour_order
+    if isinstance(image, torch.Tensor):
+        batch = image.detach()[None] if image.ndim == 3 else image.detach()
+        batch = batch.flip(1) if swap else batch
+        if tile is None:
+            out = _restore_batch(model, batch, tile, overlap, optimize, amp)
+        else:
+            out = torch.cat([_restore_batch(model, one[None], tile, overlap, optimize, amp) for one in batch])
+        out = (out.flip(1) if swap else out).reshape(image.shape).to(image.dtype)
+        return out.clamp(0, 1) if clip else out
     height, width = image.shape[:2]
+    if swap:
+        image = image[..., ::-1]
+    native = image.dtype.newbyteorder("=")  # torch reads only the machine's byte order (big-endian files)
+    x = torch.from_numpy(np.ascontiguousarray(image.reshape(height, width, -1), dtype=native))
+    out = _restore_batch(model, x.permute(2, 0, 1)[None], tile, overlap, optimize, amp)[0]
+    out = out.permute(1, 2, 0).numpy().reshape(image.shape).astype(image.dtype)
+    if clip:
+        out = np.clip(out, 0, 1)
+    return np.ascontiguousarray(out[..., ::-1]) if swap else out
+
+
+def _restore_batch(
+    model: nn.Module, x: torch.Tensor, tile: int | None, overlap: int, optimize: bool, amp: str | None
+) -> torch.Tensor:
+    """The network's output for the NxCxHxW batch ``x`` (padded to the sizes it takes, cropped
+    back), on ``x``'s device in the model's dtype; tiled (``tile``) one image at a time."""
+    height, width = x.shape[2:]
     min_size = getattr(model, "min_size", 1)
     if min(height, width) < min_size:
         raise ValueError(
@@ -146,9 +199,8 @@ def restore(
             f"{min_size} pixels on each side"
         )
     parameter = next(model.parameters())
-    native = image.dtype.newbyteorder("=")  # torch reads only the machine's byte order (big-endian files)
-    x = torch.from_numpy(np.ascontiguousarray(image.reshape(height, width, -1), dtype=native))
-    x = x.permute(2, 0, 1)[None].to(parameter.dtype)
+    home = x.device
+    x = x.to(parameter.dtype)
     multiple = getattr(model, "size_multiple", 1)
     x = F.pad(x, (0, -width % multiple, 0, -height % multiple), mode="reflect")
     # Neither path changes ``model``: not its mode, not its running statistics.
@@ -160,18 +212,14 @@ def restore(
             stack.enter_context(torch.inference_mode())
             if amp is not None:
                 stack.enter_context(torch.autocast(parameter.device.type, dtype=getattr(torch, amp)))
-            return network(part).to("cpu", parameter.dtype)
+            return network(part).to(home, parameter.dtype)
 
     with no_tracing():
         if tile is None or tile >= max(x.shape[2:]):
-            out = run(x)[0]
+            out = run(x)
         else:
-            out = _restore_tiled(run, x[0], tile, overlap)
-    out = out[:, :height, :width]
-    out = out.permute(1, 2, 0).numpy().reshape(image.shape).astype(image.dtype)
-    if clip:
-        out = np.clip(out, 0, 1)
-    return np.ascontiguousarray(out[..., ::-1]) if swap else out
+            out = _restore_tiled(run, x[0], tile, overlap)[None]
+    return out[:, :, :height, :width]
 
 
 def _restore_tiled(
@@ -182,11 +230,11 @@ def _restore_tiled(
     tile_h, tile_w = min(tile, height), min(tile, width)
     rows, cols = _starts(height, tile_h, overlap), _starts(width, tile_w, overlap)
     out = torch.zeros_like(x)
-    total = torch.zeros(height, width, dtype=x.dtype)
+    total = torch.zeros(height, width, dtype=x.dtype, device=x.device)
     for top in rows:
-        wy = _window(tile_h, overlap, top > 0, top + tile_h < height).to(x.dtype)
+        wy = _window(tile_h, overlap, top > 0, top + tile_h < height).to(x.device, x.dtype)
         for left in cols:
-            wx = _window(tile_w, overlap, left > 0, left + tile_w < width).to(x.dtype)
+            wx = _window(tile_w, overlap, left > 0, left + tile_w < width).to(x.device, x.dtype)
             weight = wy[:, None] * wx[None, :]
             part = run(x[None, :, top : top + tile_h, left : left + tile_w])[0]
             out[:, top : top + tile_h, left : left + tile_w] += part * weight

@@ -95,6 +95,64 @@ def test_restore_pads_odd_sizes_for_multiple_of_4_networks(colour_model):
     np.testing.assert_allclose(out, whole[0].permute(1, 2, 0).numpy()[:30, :43], atol=1e-5)
 
 
+def test_restore_takes_a_tensor_and_gives_the_numpy_result(gray_model, colour_model):
+    rng = np.random.default_rng(5)
+    for model, shape in [(gray_model, (33, 38)), (colour_model, (30, 43, 3))]:
+        image = rng.random(shape).astype(np.float32)
+        tensor = torch.from_numpy(image.reshape(*shape[:2], -1)).permute(2, 0, 1)  # CxHxW
+        out = restore(model, tensor)
+        assert isinstance(out, torch.Tensor) and out.shape == tensor.shape and out.dtype == torch.float32
+        expected = restore(model, image)
+        np.testing.assert_allclose(out.permute(1, 2, 0).numpy().reshape(shape), expected, atol=1e-6)
+
+
+def test_restore_takes_a_batch_and_each_image_gets_its_own_result(gray_model):
+    batch = torch.rand(3, 1, 28, 36, generator=torch.Generator().manual_seed(6))
+    out = restore(gray_model, batch, clip=False)
+    assert out.shape == batch.shape
+    for index in range(3):
+        alone = restore(gray_model, batch[index, 0].numpy(), clip=False)
+        np.testing.assert_allclose(out[index, 0].numpy(), alone, atol=1e-5)
+    tiled = restore(gray_model, batch.double(), tile=16, overlap=4)
+    assert tiled.dtype == torch.float64 and tiled.shape == batch.shape
+    assert 0 <= tiled.min() <= tiled.max() <= 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_restore_keeps_a_cuda_tensor_on_its_device():
+    torch.manual_seed(0)
+    model = build_model("DuRN-P").cuda()
+    batch = torch.rand(2, 1, 32, 32, device="cuda")
+    out = restore(model, batch)
+    assert out.device == batch.device
+    np.testing.assert_allclose(out.cpu().numpy(), restore(model.cpu(), batch.cpu()).numpy(), atol=1e-4)
+
+
+def test_restore_swaps_a_tensors_channels_for_a_bgr_network():
+    torch.manual_seed(0)
+    model = build_model("DuRN-S-P")
+    assert model.colour_order == "bgr"
+    image = np.random.default_rng(7).random((24, 24, 3)).astype(np.float32)
+    out = restore(model, torch.from_numpy(image).permute(2, 0, 1))
+    np.testing.assert_allclose(out.permute(1, 2, 0).numpy(), restore(model, image), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "tensor, error, message",
+    [
+        (torch.zeros(1, 20, 20, dtype=torch.uint8), TypeError, r"tensor.float\(\) / 255"),
+        (torch.zeros(20, 20, 1), ValueError, "got 20x20x1; it looks channels-last: use tensor.permute"),
+        (torch.zeros(20, 20), ValueError, "1xHxW or Nx1xHxW tensors, got 20x20"),
+        (torch.full((1, 20, 20), 200.0), ValueError, "0-255 scale: divide it by 255"),
+        (torch.full((2, 1, 20, 20), float("nan")), ValueError, "800 NaN or infinite"),
+        (torch.zeros(0, 1, 20, 20), ValueError, "empty"),
+    ],
+)
+def test_restore_rejects_bad_tensors(gray_model, tensor, error, message):
+    with pytest.raises(error, match=message):
+        restore(gray_model, tensor)
+
+
 def test_restore_leaves_the_model_mode_and_gradients_alone(gray_model):
     gray_model.train()
     restore(gray_model, np.zeros((20, 20), np.float32))
