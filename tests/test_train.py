@@ -81,6 +81,23 @@ def test_unknown_preset_and_bad_changes_are_named():
     assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 16
 
 
+def test_each_presets_docstring_states_where_it_departs_from_the_release():
+    from durn_teach.train.presets import departures
+
+    for name in list_presets():
+        found = departures(get_preset(name))
+        assert found and all(line in PRESETS[name].__doc__ for line in found), name
+    names = ("gaussian-gray", "motion-blur", "haze-dcpdn", "raindrop-stage2", "rain-streak")
+    doc = {name: PRESETS[name].__doc__ for name in names}
+    assert "one epoch earlier" in doc["gaussian-gray"]
+    assert "BatchNorm weights start at 1" in doc["gaussian-gray"]
+    assert "BatchNorm" not in doc["motion-blur"].split("Departs")[1]  # DuRN-U has instance norm
+    assert "256x256 crops, as the settings summary gives" in doc["haze-dcpdn"]
+    assert "a new Adam" in doc["raindrop-stage2"] and "BatchNorm weights" not in doc["raindrop-stage2"]
+    assert "never stepped it" in doc["rain-streak"]
+    assert departures(get_preset("gaussian-gray", norm_init="release"))[-1].startswith("a new order")
+
+
 def test_device_choice():
     assert pick_device("cpu") == torch.device("cpu")
     assert pick_device(None).type in ("cpu", "cuda", "mps")

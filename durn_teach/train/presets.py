@@ -442,10 +442,49 @@ PRESETS: dict[str, Callable[..., Preset]] = {
 }
 
 
+NORMALISED_BY_BATCH = ("DuRN-P", "DuRN-S", "DuRN-S-P")  # the networks with BatchNorm layers
+
+
+def departures(preset: Preset) -> list[str]:
+    """Where a run of ``preset`` departs from the release's training script (the module's list)."""
+    found = []
+    if preset.schedule == "step" and preset.milestones:
+        found.append("the rate falls one epoch earlier than the release's (MultiStepLR steps at the end "
+                     "of the milestone's epoch; the release's `if epoch in [...]` one epoch later)")
+    if preset.schedule == "cosine":
+        rain = preset.network == "DuRN-S"
+        found.append("the cosine schedule runs one epoch ahead of the release's"
+                     + ("; the release's first rain-streak script never stepped it" if rain else ""))
+    found.append("a new order of the training images every epoch (the release's loaders: shuffle=False)")
+    if preset.network in NORMALISED_BY_BATCH and preset.init is None and preset.norm_init == "pytorch":
+        found.append("BatchNorm weights start at 1, not uniform in [0, 1) as in the release's PyTorch 0.3 "
+                     "(norm_init='release', --norm-init release, starts as the release did)")
+    if preset.data == "dcpdn":
+        found.append("256x256 crops, as the settings summary gives; the release's DCPDN loader feeds whole "
+                     "images")
+    if preset.init is not None:
+        found.append("a new Adam (fresh moments) from the weights of init; the release's comments read as "
+                     "a continuation of the first run's optimiser")
+    return found
+
+
 # The fields of a preset that ``durn-teach train`` may change, with their options; a run records
 # them in preset.json, and the commands rebuilt from a run (resume, export) pass them again.
 COMMAND_LINE = {"data": "--data", "epochs": "--epochs", "batch": "--batch", "lr": "--lr", "crop": "--crop",
                 "norm_init": "--norm-init"}
+
+
+def _state_departures(builder: Callable[..., Preset]) -> None:
+    """Append to ``builder``'s docstring where its preset's runs depart from the release."""
+    if builder.__doc__ is None:  # python -OO strips docstrings
+        return
+    lines = "".join(f"\n    - {line}" for line in departures(builder()))
+    heading = "Departs from the release (the module's list):"
+    builder.__doc__ = f"{builder.__doc__.rstrip()}\n\n    {heading}{lines}\n"
+
+
+for _builder in PRESETS.values():
+    _state_departures(_builder)
 
 
 def list_presets() -> list[str]:
