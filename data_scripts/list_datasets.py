@@ -5,7 +5,7 @@
 
 import sys
 
-from durn_teach.download import main
+from durn_teach.data.download import main
 
 if __name__ == "__main__":
     sys.exit(main(["list", *sys.argv[1:]], prog="list_datasets.py"))

@@ -13,7 +13,7 @@ The data root is --root, else $DURN_DATA, else durn-teach/data in your cache fol
 
 import sys
 
-from durn_teach.download import main
+from durn_teach.data.download import main
 
 if __name__ == "__main__":
     sys.exit(main(["fetch", "rain100h", *sys.argv[1:]], prog="rain100h.py"))

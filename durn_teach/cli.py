@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"durn-teach {__version__}")
         return 0
     if argv[:1] == ["data"]:
-        from durn_teach.download import main as data_main
+        from durn_teach.data.download import main as data_main
 
         return data_main(argv[1:])
     args = build_parser().parse_args(argv)

@@ -1,6 +1,6 @@
 """Files fetched and checked: SHA-256 digests, and downloads that resume and verify.
 
-The lowest room of the package, used by the dataset scripts (``durn_teach.download``), the
+The lowest room of the package, used by the dataset scripts (``durn_teach.data.download``), the
 registry of shipped weights (``durn_teach.pretrained``), training and the comparisons: a
 download goes to ``<name>.part`` until it is complete and its SHA-256 holds, so a partial or
 damaged file never has the final name.

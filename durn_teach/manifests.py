@@ -1,9 +1,9 @@
-"""SHA-256 of every file of the datasets that ``durn_teach.download`` fetches file by file.
+"""SHA-256 of every file of the datasets that ``durn_teach.data.download`` fetches file by file.
 
 The sources ``rain100l``, ``rain100h``, ``raintrainh``, ``kodak24``, ``cbsd68``,
 ``raindrop-examples`` and ``sots-examples`` (two repositories: ``sots-indoor`` and
 ``sots-outdoor``) are files in public GitHub repositories, downloaded one by one from the
-repository at a recorded commit (``durn_teach.download.GITHUB``). Each manifest below lists them
+repository at a recorded commit (``durn_teach.data.download.GITHUB``). Each manifest below lists them
 in ``sha256sum`` format, ``<hex digest>  <path in the repository>``, so that ``sha256sum -c``
 checks a checkout too.
 The digests were computed from copies of these files taken from the repositories at those

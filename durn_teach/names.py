@@ -3,7 +3,7 @@
 The split lists are the image names of each split in the authors' release, in its order
 (``durn_teach/splits/<folder>/<split>.txt``; the course's own Rain100L split from
 ``tools/split_rain100l.py``). This module imports nothing else of the package, so the datasets
-(``durn_teach.data``) and the fetching (``durn_teach.download``) can both read it.
+(``durn_teach.data``) and the fetching (``durn_teach.data.download``) can both read it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from durn_teach import data, download, files, names
+from durn_teach import data, files, names
+from durn_teach.data import download
 from tests import trees
 
 

@@ -22,8 +22,9 @@ import pytest
 import torch
 from PIL import Image
 
-from durn_teach import build_model, cli, download, load_pretrained, restore
+from durn_teach import build_model, cli, load_pretrained, restore
 from durn_teach.checkpoints import CheckpointError
+from durn_teach.data import download
 from durn_teach.train import checkpoint as checkpoint_module
 from durn_teach.train import fit, get_preset
 

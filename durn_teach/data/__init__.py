@@ -4,7 +4,7 @@ Every dataset returns ``(degraded, clean, name)``; training splits are sampled a
 (``durn_teach.sampling``), test splits give whole images for the evaluation protocols.
 ``make_loader`` makes the batches reproducible; ``BuiltinImages`` runs everything offline on
 scikit-image's photographs. The data root is an argument, else ``$DURN_DATA``, else the user's
-cache (``durn_teach.download.data_root``); ``data_scripts/`` fetch the datasets into it.
+cache (``durn_teach.data.download.data_root``); ``data_scripts/`` fetch the datasets into it.
 """
 
 from durn_teach.data.base import PairedDataset

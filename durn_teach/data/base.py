@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from durn_teach.data.download import data_root
 from durn_teach.data.loader import sample_rng
-from durn_teach.download import data_root
 
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:

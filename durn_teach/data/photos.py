@@ -17,8 +17,8 @@ from scipy import ndimage
 
 from durn_teach import degrade
 from durn_teach.data.base import Item, PairedDataset
+from durn_teach.data.download import data_root
 from durn_teach.data.loader import sample_rng
-from durn_teach.download import data_root
 from durn_teach.names import polyu_scene, split_names
 from durn_teach.sampling import random_crop
 
