@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from durn_teach import pretrained
+from durn_teach.crops import ROLES, read_crops
 from durn_teach.evaluate import level_label
 from durn_teach.metrics import paper_psnr_ssim
 
@@ -120,8 +121,6 @@ def show_crops(protocol: str, space: str = "rgb") -> Any:
     """The committed crops of a test set (``durn-teach crops``), a row per image: noisy, the
     classical method, the network and the clean image, titled with their PSNR on the crop."""
     import matplotlib.pyplot as plt
-
-    from durn_teach.crops import ROLES, read_crops
 
     index, images = read_crops(protocol)
     labels = {"noisy": "noisy", "classical": f"{index['classical']['label']} (level "
