@@ -38,6 +38,11 @@ EXAMPLES = {
   durn-teach pretrained record gaussian-gray results.json     # numbers from durn-teach compare --json""",
     "crops": """examples:
   durn-teach crops polyu-crops --weights real-noise --data-root ~/data   # the book's real-noise crops""",
+    "weights": """examples:
+  durn-teach weights list                          # the authors' released checkpoints
+  durn-teach weights fetch authors DuRN-US         # both haze checkpoints (RESIDE, DCPDN)
+  durn-teach weights fetch authors --from-archive ~/Downloads/trainedmodels.zip   # offline
+  durn-teach restore hazy.png clear.png --weights authors:haze-reside""",
     "restore": """examples:
   durn-teach restore photo.jpg clean.png --model DuRN-P-no-norm --weights DuRN_P_no_norm_model.pt
   durn-teach restore noisy.png clean.png --model DuRN-P --weights DuRN_P_model.pt --tile 512""",
@@ -118,8 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--model", choices=list_models(), metavar="NAME",
                          help=", ".join(list_models()) + " (not needed with a shipped checkpoint's name)")
     restore.add_argument("--weights", "--checkpoint", required=True,
-                         help="a shipped checkpoint's name (durn-teach pretrained), the authors' *_model.pt "
-                         "or a durn-teach checkpoint")
+                         help="a shipped checkpoint's name (durn-teach pretrained), authors:KEY (durn-teach "
+                         "weights list), the authors' *_model.pt or a durn-teach checkpoint")
     restore.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     restore.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     restore.add_argument("--tile", type=positive_int,
@@ -147,6 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_arguments(compare)
     add_pretrained_arguments(_subparser(commands, "pretrained", "list the shipped checkpoints, or export a "
                                         "run's weights into them"))
+    weights = _subparser(commands, "weights", "list or fetch the authors' released checkpoints")
+    actions = weights.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="the released checkpoints: key, network, training data, whether fetched")
+    fetch = actions.add_parser("fetch", help="download the release's trainedmodels.zip once, keep the "
+                               "checkpoints asked for, load each strictly and record its SHA-256")
+    fetch.add_argument("source", choices=["authors"], help="authors: the paper's release")
+    fetch.add_argument("names", nargs="*", metavar="NAME",
+                       help="release keys (durn-teach weights list) or networks; all by default")
+    fetch.add_argument("--from-archive", metavar="PATH",
+                       help="the zip (or its unzipped folder) you downloaded yourself, offline")
+    fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_crops_arguments(_subparser(commands, "crops", "write the book's small crops of real test images: "
                                    "the noisy input, the classical method, the network and the clean image, "
                                    "from a shipped checkpoint's committed comparison"))
@@ -178,18 +194,20 @@ def main(argv: list[str] | None = None) -> int:
         from durn_teach.compare_tasks import main as compare_main
         from durn_teach.crops import main as crops_main
         from durn_teach.export import main as pretrained_main
+        from durn_teach.files import ChecksumError, DownloadError
         from durn_teach.models import CheckpointError
         from durn_teach.train import NonFiniteLoss, ResumeError
 
         run = {"train": _train, "evaluate": _evaluate, "eval": _evaluate, "restore": _restore,
-               "compare": compare_main, "pretrained": pretrained_main, "crops": crops_main}[args.command]
+               "compare": compare_main, "pretrained": pretrained_main, "crops": crops_main,
+               "weights": _weights}[args.command]
         try:
             run(args)
         except Interrupted as stopped:
             print(f"durn-teach {args.command}: {stopped}", file=sys.stderr)
             return 130  # the shell's code for a run ended by Ctrl-C
         except (ValueError, TypeError, FileNotFoundError, FileExistsError, CheckpointError, ResumeError,
-                NonFiniteLoss, OSError) as error:
+                NonFiniteLoss, OSError, DownloadError, ChecksumError) as error:
             print(f"durn-teach {args.command}: error: {error}", file=sys.stderr)
             return 2
     return 0
@@ -256,6 +274,20 @@ def _load(name: str, weights: str, device: str):
     return load_pretrained(name, weights, map_location=pick_device(device))
 
 
+def _weights(args: argparse.Namespace) -> None:
+    from durn_teach import authors
+
+    if args.action == "list":
+        for key, release in authors.RELEASES.items():
+            here = (authors.folder() / "trainedmodels" / release.path).is_file()
+            print(f"{key:19s} {release.network:15s} {release.trained_on:42s} "
+                  f"{'fetched' if here else 'not fetched'}")
+        print(f"(kept in {authors.folder()}; load one with --weights authors:KEY)")
+        return
+    print(f"the authors' checkpoints -> {authors.folder()}")
+    authors.fetch(args.names, from_archive=args.from_archive, progress=not args.no_progress)
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     from durn_teach.evaluate import BuiltinTestSet, evaluate, format_table, get_protocol, write_csv
     from durn_teach.models import list_models
@@ -264,7 +296,9 @@ def _evaluate(args: argparse.Namespace) -> None:
     name = args.model or protocol.network
     if name not in list_models():
         raise ValueError(f"unknown network {name!r}; the networks are: {', '.join(list_models())}")
-    model = _load(name, args.weights, args.device)
+    from durn_teach.authors import resolve
+
+    model = _load(name, resolve(args.weights)[1], args.device)
     dataset = BuiltinTestSet(protocol, args.sigma) if args.builtin else None
     result = evaluate(model, protocol, sigma=args.sigma, root=args.data_root, dataset=dataset,
                       limit=args.limit, save_dir=args.save_dir, tile=args.tile)
@@ -278,6 +312,7 @@ def _evaluate(args: argparse.Namespace) -> None:
 def _restore(args: argparse.Namespace) -> None:
     import tempfile
 
+    from durn_teach.authors import resolve
     from durn_teach.images import read_image, write_image
     from durn_teach.inference import restore
     from durn_teach.models import in_channels
@@ -290,11 +325,13 @@ def _restore(args: argparse.Namespace) -> None:
                          "write OUT elsewhere")
     if target.exists() and not args.force:
         raise FileExistsError(f"{target} exists; pass --force to overwrite it, or choose another OUT")
-    if args.model is None and args.weights not in list_pretrained():
+    released, weights = resolve(args.weights)
+    if args.model is None and released is None and args.weights not in list_pretrained():
         raise ValueError(f"--weights {args.weights} is not a shipped checkpoint's name ("
-                         f"{', '.join(list_pretrained())}): give the network too, --model NAME")
-    name = args.model or entry(args.weights)["network"]
-    model = _load(name, args.weights, args.device)
+                         f"{', '.join(list_pretrained())}) or authors:KEY: give the network too, "
+                         "--model NAME")
+    name = args.model or released or entry(args.weights)["network"]
+    model = _load(name, weights, args.device)
     channels = in_channels(model)
     image = read_image(source)
     if (image.pixels.ndim == 3) != (channels == 3):

@@ -16,7 +16,7 @@ LAYERS = [  # the README's layering, bottom first: a module may import only from
     {"layers", "norms", "attention", "blocks", "networks", "degrade", "losses", "metrics", "baselines",
      "sampling", "train.step", "names", "images", "manifests", "files", "machine", "speed", "diagram",
      "colab", "arguments"},
-    {"checkpoints", "pretrained", "models"},
+    {"checkpoints", "pretrained", "models", "authors"},
     {"data", "download", "inference"},
     {"train", "evaluate", "check"},
     {"compare", "compare_tasks", "bench", "export", "crops", "report"},
