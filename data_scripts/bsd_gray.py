@@ -2,9 +2,9 @@
 
 Downloads BSR_bsds500.tgz from Berkeley, converts it to gray PNGs in BSD_gray/{train_and_val,test}/.
 
-    python data_scripts/bsd_gray.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/bsd_gray.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

@@ -5,9 +5,9 @@ commit d9dcd53 (testsets/CBSD68) into CBSD68/ (official page:
 https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/bsds/; non-commercial research and
 education). Rain100L, Rain100H and RainTrainH reuse some of these photographs.
 
-    python data_scripts/cbsd68.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/cbsd68.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

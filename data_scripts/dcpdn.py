@@ -2,9 +2,9 @@
 
 The data is on a cloud drive linked from the DCPDN repository: pass it with --from-archive.
 
-    python data_scripts/dcpdn.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/dcpdn.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

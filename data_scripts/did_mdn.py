@@ -2,9 +2,9 @@
 
 The data is on a cloud drive linked from the DID-MDN repository: pass it with --from-archive.
 
-    python data_scripts/did_mdn.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/did_mdn.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

@@ -2,9 +2,9 @@
 
 Downloads the DnCNN repository archive from GitHub and copies BSD68/, Set12/, Train400/.
 
-    python data_scripts/dncnn_sets.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/dncnn_sets.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

@@ -2,9 +2,9 @@
 
 The archive is on a cloud drive: the script prints the page; pass the zip with --from-archive.
 
-    python data_scripts/gopro.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/gopro.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

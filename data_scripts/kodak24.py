@@ -4,9 +4,9 @@ Downloads kodim01-24.png, each checked against its recorded SHA-256, from github
 commit d9dcd53 (testsets/Set24) into Kodak24/ (official page: http://r0k.us/graphics/kodak/).
 The course's degraded photographs hold out kodim17-24 for testing.
 
-    python data_scripts/kodak24.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/kodak24.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

@@ -1,6 +1,6 @@
 """List the datasets (the paper's and the course's): images, size, how each is fetched, licence, status.
 
-    python data_scripts/list_datasets.py [--root DIR]
+    python data_scripts/list_datasets.py [--data-root DIR]
 """
 
 import sys

@@ -3,9 +3,9 @@
 Downloads the dataset's GitHub repository (the crops); the full-size scenes come from the
 dataset's Google Drive link, by hand, with --from-archive.
 
-    python data_scripts/polyu.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/polyu.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

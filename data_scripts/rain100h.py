@@ -6,9 +6,9 @@ Rain10H/norain-NNN.png) into Rain100H/input/ and Rain100H/target/. The whole set
 Rain100H.zip (github csdwren/PReNet; official page
 http://www.icst.pku.edu.cn/struct/Projects/joint_rain_removal.html): pass it with --from-archive.
 
-    python data_scripts/rain100h.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/rain100h.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

@@ -8,9 +8,9 @@ page (http://www.icst.pku.edu.cn/struct/Projects/joint_rain_removal.html) has th
 originals under other names, which cannot be arranged into these; --from-archive takes the
 repository (its zip or a checkout) or a folder already in this layout.
 
-    python data_scripts/rain100l.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/rain100l.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

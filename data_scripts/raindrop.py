@@ -2,9 +2,9 @@
 
 The zips are on a cloud drive linked from the DeRaindrop repository: pass them with --from-archive.
 
-    python data_scripts/raindrop.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/raindrop.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

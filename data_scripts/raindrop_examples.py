@@ -10,9 +10,9 @@ the dataset's own terms are not stated. The full set (official page: https://git
 is fetched by hand: data_scripts/raindrop.py. --from-archive takes the repository (its zip or a
 checkout) or a folder already in this layout.
 
-    python data_scripts/raindrop_examples.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/raindrop_examples.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

@@ -6,9 +6,9 @@ RainTrainH/target/. The whole set is PReNet's RainTrainH.zip (github csdwren/PRe
 http://www.icst.pku.edu.cn/struct/Projects/joint_rain_removal.html): pass it with --from-archive.
 Six of the 12 clean images are CBSD68 test images: do not train on them and test on CBSD68.
 
-    python data_scripts/raintrainh.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/raintrainh.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

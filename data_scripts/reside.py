@@ -2,9 +2,9 @@
 
 The archives are behind the RESIDE page: pass both (ITS and SOTS) with --from-archive.
 
-    python data_scripts/reside.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/reside.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

@@ -11,9 +11,9 @@ the full set (official page: https://sites.google.com/view/reside-dehaze-dataset
 by hand: data_scripts/reside.py. --from-archive takes the repositories (their zips or
 checkouts) or a folder already in this layout.
 
-    python data_scripts/sots_examples.py [--root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
+    python data_scripts/sots_examples.py [--data-root DIR] [--from-archive PATH ...] [--sha256 HEX ...]
 
-The data root is --root, else $DURN_DATA, else durn-teach/data in your cache folder.
+The data root is --data-root (or --root), else $DURN_DATA, else durn-teach/data in your cache folder.
 """
 
 import sys

@@ -58,6 +58,7 @@ def _subparser(commands: argparse._SubParsersAction, name: str, help: str, **opt
 def build_parser() -> argparse.ArgumentParser:
     from durn_teach.bench import add_bench_arguments
     from durn_teach.evaluate import PROTOCOLS
+    from durn_teach.machine import DEVICE_HELP
     from durn_teach.models import list_models
     from durn_teach.train.presets import list_presets
 
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     train.add_argument("--out", help="folder for checkpoints, logs and curves (default runs/PRESET[-quick]); "
                        "in Colab a Google Drive folder keeps them across disconnections")
-    train.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:N, mps")
+    train.add_argument("--device", default="auto", help=DEVICE_HELP)
     train.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
     train.add_argument("--data", help="another training set for the preset (rain-streak: ddn)")
     train.add_argument("--init", help="start from these weights (raindrop-stage2: the first stage's)")
@@ -114,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=positive_int, help="only the first N test images")
     evaluate.add_argument("--csv", help="write the per-image table to this CSV file")
     evaluate.add_argument("--save-dir", help="save the restored images (8-bit PNG) here")
-    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
     evaluate.add_argument("--tile", type=positive_int, help="restore in tiles of this size (pixels)")
 
     restore = _subparser(commands, "restore", "restore an image file with a network")
@@ -126,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a shipped checkpoint's name (durn-teach pretrained), authors:KEY (durn-teach "
                          "weights list), the authors' *_model.pt or a durn-teach checkpoint")
     restore.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
-    restore.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    restore.add_argument("--device", default="auto", help=DEVICE_HELP)
     restore.add_argument("--tile", type=positive_int,
                          help="restore in overlapping tiles of this size (large images)")
     restore.add_argument("--overlap", type=whole_number, help="overlap of the tiles in pixels")
@@ -301,7 +303,8 @@ def _evaluate(args: argparse.Namespace) -> None:
     model = _load(name, resolve(args.weights)[1], args.device)
     dataset = BuiltinTestSet(protocol, args.sigma) if args.builtin else None
     result = evaluate(model, protocol, sigma=args.sigma, root=args.data_root, dataset=dataset,
-                      limit=args.limit, save_dir=args.save_dir, tile=args.tile)
+                      limit=args.limit, save_dir=args.save_dir, tile=args.tile,
+                      progress=not args.no_progress)
     if args.builtin:
         print("built-in photographs with a synthetic degradation: not the paper's test set")
     print(format_table(result))

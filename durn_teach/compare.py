@@ -46,7 +46,7 @@ from durn_teach.evaluate import (
 )
 from durn_teach.export import record_evaluation
 from durn_teach.files import sha256_of
-from durn_teach.machine import machine, pick_device, versions
+from durn_teach.machine import DEVICE_HELP, machine, pick_device, versions
 from durn_teach.models import in_channels, load_pretrained
 from durn_teach.sampling import TEST_NOISE_SEED
 
@@ -353,7 +353,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
                         "polyu-crops, polyu; rain streaks: rain100l, rain100h; raindrops: raindrop-real, "
                         "raindrop-synthetic; motion blur: blur-synthetic; haze: sots-examples, "
                         "haze-synthetic")
-    parser.add_argument("--weights", required=True,
+    parser.add_argument("--weights", "--checkpoint", required=True,
                         help="a shipped checkpoint's name (durn-teach pretrained) or a checkpoint file")
     parser.add_argument("--model",
                         help="the network (default: the shipped checkpoint's, else the protocol's)")
@@ -369,7 +369,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--record", action="store_true",
                         help="store the result beside the shipped checkpoint named by --weights and put "
                         "the network's numbers into the registry (the whole test set only)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    parser.add_argument("--device", default="auto", help=DEVICE_HELP)
     parser.add_argument("--tile", type=positive_int, help="restore in tiles of this size (pixels)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 

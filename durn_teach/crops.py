@@ -132,7 +132,8 @@ def read_crops(protocol: str, folder: str | Path | None = None) -> tuple[dict[st
 def add_crops_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``durn-teach crops`` options."""
     parser.add_argument("protocol", choices=list(CROPPABLE), metavar="PROTOCOL", help=", ".join(CROPPABLE))
-    parser.add_argument("--weights", required=True, help="the shipped checkpoint whose comparison is shown")
+    parser.add_argument("--weights", "--checkpoint", required=True,
+                        help="the shipped checkpoint whose comparison is shown")
     parser.add_argument("--data-root", help="the datasets' folder (default $DURN_DATA or the user cache)")
     parser.add_argument("--out", help="the folder (default: durn_teach/pretrained/crops/PROTOCOL)")
     parser.add_argument("--size", type=positive_int, default=128,

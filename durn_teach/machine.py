@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+DEVICE_HELP = "auto (CUDA, then MPS, then the CPU), cpu, cuda, cuda:N, mps"  # every command's --device
+
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
     """``device`` if given and usable, else CUDA, then Apple's MPS, then the CPU."""

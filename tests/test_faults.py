@@ -226,3 +226,32 @@ def test_a_big_endian_array_restores_as_the_native_one():
 def test_map_location_cuda_without_cuda_says_so():
     with pytest.raises(ValueError, match="no CUDA GPU \\(use cpu\\)"):
         load_pretrained("gaussian-gray", map_location="cuda")
+
+
+def test_options_mean_the_same_in_every_command():
+    """One name per concept: --data-root, --weights (alias --checkpoint), --device with one help,
+    --no-progress wherever a command shows progress bars."""
+    import argparse
+
+    from durn_teach.machine import DEVICE_HELP
+
+    subcommands = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    parsers = dict(subcommands.choices)
+    fetch = next(a for a in download.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    parsers.update({f"data {name}": parser for name, parser in fetch.choices.items()})
+    seen = {"data_root": 0, "weights": 0, "device": 0}
+    for name, parser in parsers.items():
+        options = {action.dest: action for action in parser._actions if action.option_strings}
+        if "data_root" in options or "root" in options:
+            action = options.get("data_root") or options["root"]
+            assert "--data-root" in action.option_strings, name
+            seen["data_root"] += 1
+        if "weights" in options:
+            assert options["weights"].option_strings == ["--weights", "--checkpoint"], name
+            seen["weights"] += 1
+        if "device" in options:
+            assert options["device"].help == DEVICE_HELP, name
+            seen["device"] += 1
+        if name in ("train", "evaluate", "compare"):
+            assert "no_progress" in options, name
+    assert seen["data_root"] >= 6 and seen["weights"] >= 4 and seen["device"] >= 4, seen

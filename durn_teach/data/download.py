@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from durn_teach.arguments import whole_number
 from durn_teach.files import ChecksumError, DownloadError, download, verify
 from durn_teach.manifests import MANIFESTS
 from durn_teach.names import POLYU_CROP, POLYU_FULL, split_names
@@ -954,22 +955,29 @@ def table(root: str | os.PathLike | None = None) -> list[dict[str, str]]:
     return rows
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "durn-teach data") -> int:
-    """``list`` the datasets, or ``fetch`` one: the command line of ``durn-teach data`` and data_scripts/."""
+def build_parser(prog: str = "durn-teach data") -> argparse.ArgumentParser:
+    """The options of ``durn-teach data`` and data_scripts/."""
     parser = argparse.ArgumentParser(prog=prog, description="Fetch and arrange the paper's datasets.")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="every dataset with its size, licence and status")
-    listing.add_argument("--root", "--data-root", dest="root",
+    listing.add_argument("--data-root", "--root", dest="root",
                          help=f"data root (default: ${ENV}, else the user's cache)")
     get = commands.add_parser("fetch", help="download or take archives, verify, unpack, arrange")
     get.add_argument("name", choices=list(SOURCES), metavar="NAME", help=", ".join(SOURCES))
-    get.add_argument("--root", "--data-root", dest="root",
+    get.add_argument("--data-root", "--root", dest="root",
                      help=f"data root (default: ${ENV}, else the user's cache)")
     get.add_argument("--from-archive", nargs="+", default=[], metavar="PATH",
                      help="archives (or unpacked folders) you downloaded yourself")
     get.add_argument("--sha256", action="append", default=[], metavar="HEX",
                      help="expected SHA-256 of each archive, in order (repeat for several)")
-    get.add_argument("--retries", type=int, default=3, help="interruptions to resume (default 3)")
+    get.add_argument("--retries", type=whole_number, default=3, help="interruptions to resume (default 3)")
+    get.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "durn-teach data") -> int:
+    """``list`` the datasets, or ``fetch`` one: the command line of ``durn-teach data`` and data_scripts/."""
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     root = data_root(args.root)
     if args.command == "list":
@@ -981,7 +989,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "durn-teach data") -> in
     print(f"{source(args.name).title} -> {root}")
     try:
         report = fetch(args.name, root, from_archive=args.from_archive, sha256=args.sha256,
-                       retries=args.retries)
+                       retries=args.retries, progress=not args.no_progress)
     except (ChecksumError, DownloadError, FileNotFoundError, ValueError) as error:
         print(f"{prog} fetch: error: {error}", file=sys.stderr)
         return 1
