@@ -203,7 +203,7 @@ def test_manual_sources_print_where_to_get_the_archive(tmp_path, capsys):
     assert download.main(["fetch", "reside", "--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "https://sites.google.com/view/reside-dehaze-datasets (a web page to visit)" in out
-    assert f"python data_scripts/reside.py --root {tmp_path} --from-archive PATH" in out
+    assert f"python data_scripts/reside.py --data-root {tmp_path} --from-archive PATH" in out
     assert not (tmp_path / "RESIDE").exists()
 
 

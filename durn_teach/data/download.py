@@ -837,7 +837,7 @@ def instructions(src: Source, root: Path) -> str:
         lines.append(f"  note: {src.notes}")
     lines.append("then run, with every archive (or an unpacked folder) you downloaded:")
     script = f"data_scripts/{src.key.replace('-', '_')}.py"
-    lines.append(f"  python {script} --root {root} --from-archive PATH [PATH ...]")
+    lines.append(f"  python {script} --data-root {root} --from-archive PATH [PATH ...]")
     return "\n".join(lines)
 
 
