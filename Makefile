@@ -19,6 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 book: setup  ## build the executed book into book/_build/html (CPU, built-in data only)
 	$(JB) --all $(BOOK_FLAGS)
+	$(BIN)/python tools/check_book.py --static  # no blank or empty figure (the browser check: python tools/check_book.py)
 
 test: setup  ## run the test suite
 	$(BIN)/python -m pytest
