@@ -11,7 +11,9 @@ live widgets (inert without a kernel) also shows figures. Every chapter page
 must have an "open in Colab" launch link to its notebook, and the search page must find the
 course's words. A screenshot of every page is saved. Before the browser starts, and alone with
 ``--static``, every figure a page shows is read from disk: a blank one (one colour, or almost
-no ink: empty axes, a plot whose data never arrived) fails. One line per problem; exit status 1 if any.
+no ink: empty axes, a plot whose data never arrived) fails, and so does a page whose text shows
+an object's default repr (``<... at 0x...>``) or a path of the machine that built it. One line
+per problem; exit status 1 if any.
 
 Needs Chromium (Debian: ``apt-get install chromium chromium-driver``) and ``selenium`` (the
 ``dev`` extra). ``--browser`` and ``--driver`` (or $CHROME_BIN and $CHROMEDRIVER) locate them.
@@ -178,6 +180,24 @@ def check_figures(folder: Path, report: Report) -> int:
     return seen
 
 
+REPR = re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]{6,}>")  # an object's default repr
+
+
+def check_outputs(folder: Path, report: Report) -> None:
+    """Fail a page whose text shows an object's default repr or a path of the machine that built it."""
+    import html
+
+    machine = {str(folder.parents[2]), f"{Path.home()}/", "/site-packages/"}  # the checkout, home
+    for relative in pages(folder):
+        text = html.unescape(re.sub(r"<[^>]+>", " ", (folder / relative).read_text(encoding="utf-8",
+                                                                                   errors="replace")))
+        for found in sorted(set(REPR.findall(text))):
+            report.fail(str(relative), f"an object's repr in the page: {found}")
+        for path in sorted(p for p in machine if p in text):
+            at = text.index(path)
+            report.fail(str(relative), f"a path of the build machine ({path}): ...{text[at:at + 60]}...")
+
+
 def is_external(url: str, base: str) -> bool:
     return url.startswith(("http://", "https://")) and not url.startswith(base)
 
@@ -298,14 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.static:
         report = Report()
         figures = check_figures(folder, report)
+        check_outputs(folder, report)
         for problem in report.problems:
             print(f"FAIL: {problem}")
-        print(f"{figures} figures on {len(pages(folder))} pages read, {len(report.problems)} blank or empty")
+        print(f"{len(pages(folder))} pages and {figures} figures read, {len(report.problems)} problems")
         return 1 if report.problems else 0
     browser = find(args.browser, "CHROME_BIN", ["chromium", "chromium-browser", "google-chrome"])
     driver = find(args.driver, "CHROMEDRIVER", ["chromedriver"])
     report, cache = Report(), {}
     check_figures(folder, report)
+    check_outputs(folder, report)
     server, base = serve(folder)
     profile = tempfile.mkdtemp(prefix="check-book-")
     session = start_browser(browser, driver, profile)

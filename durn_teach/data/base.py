@@ -66,8 +66,8 @@ class PairedDataset(Dataset):
         if not self.path.is_dir():
             raise FileNotFoundError(
                 f"{self.title}: the folder {self.path} does not exist; fetch the dataset with "
-                f"`python data_scripts/{self.key.replace('-', '_')}.py --root {self.root}` "
-                f"(or `durn-teach data fetch {self.key} --root {self.root}`)"
+                f"`durn-teach data fetch {self.key} --data-root {self.root}` (in a checkout also "
+                f"`python data_scripts/{self.key.replace('-', '_')}.py --data-root {self.root}`)"
             )
         self.items = self.build_items()[:limit]
 
@@ -107,7 +107,7 @@ def read_image(path: Path, dataset: PairedDataset, mode: str = "RGB") -> np.ndar
     if not path.is_file():
         raise FileNotFoundError(
             f"{dataset.title}: missing file {path} (split {dataset.split!r}); fetch the dataset with "
-            f"`python data_scripts/{dataset.key.replace('-', '_')}.py --root {dataset.root}`"
+            f"`durn-teach data fetch {dataset.key} --data-root {dataset.root}`"
         )
     try:
         with Image.open(path) as image:

@@ -357,7 +357,7 @@ class DCPDN(PairedDataset):
         if not item.clean.is_file():
             raise FileNotFoundError(
                 f"{self.title}: missing file {item.clean} (split {self.split!r}); fetch the dataset with "
-                f"`python data_scripts/dcpdn.py --root {self.root}`"
+                f"`durn-teach data fetch dcpdn --data-root {self.root}`"
             )
         try:
             with h5py.File(item.clean, "r") as f:

@@ -1,5 +1,6 @@
-"""tools/check_book.py --static: a blank figure or an empty set of axes fails the book; a drawn one,
-even a sparse line plot or a dark photograph, passes. No browser needed."""
+"""tools/check_book.py --static, without a browser: a blank figure or an empty set of axes fails the
+book, a drawn one (even a sparse line plot or a dark photograph) passes; an object's repr or a path
+of the build machine in a page fails it."""
 
 from __future__ import annotations
 
@@ -52,4 +53,18 @@ def test_a_blank_or_empty_figure_fails_and_a_drawn_one_passes(name, tmp_path, ca
     assert check_book.main(["--static", "--html", str(tmp_path)]) == (1 if blank else 0)
     out = capsys.readouterr().out
     assert out.count("FAIL: index.html: a blank or empty figure") == (2 if blank else 0)
-    assert "2 figures on 1 pages read" in out
+    assert "1 pages and 2 figures read" in out
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("&lt;torch._C.Generator at 0x7f3a2c1b9e70&gt;", "an object's repr in the page: <torch._C.Generator"),
+    (f"written to {Path.home()}/.cache/durn-teach/runs", "a path of the build machine"),
+    ("seed 0, 42 steps, written to runs/quick", None),
+])
+def test_reprs_and_machine_paths_in_a_page_fail(text, problem, tmp_path, capsys):
+    html = tmp_path / "book" / "_build" / "html"
+    html.mkdir(parents=True)
+    (html / "index.html").write_text(f"<title>Home</title><h1>Home</h1><pre>{text}</pre>")
+    assert check_book.main(["--static", "--html", str(html)]) == (0 if problem is None else 1)
+    out = capsys.readouterr().out
+    assert "0 problems" in out if problem is None else f"FAIL: index.html: {problem}" in out
