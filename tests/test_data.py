@@ -91,7 +91,8 @@ def test_missing_root_names_the_folder_the_dataset_and_the_script(tmp_path):
 def test_missing_file_names_the_file_the_dataset_and_the_script(root):
     dataset = data.GoPro(root)
     assert dataset.missing()[0].name == "000214.png"  # the third training image was never written
-    with pytest.raises(FileNotFoundError, match=r"GoPro: missing file .*000214\.png.*data_scripts/gopro\.py"):
+    hint = r"GoPro: missing file .*000214\.png.*durn-teach data fetch gopro.*data_scripts/gopro\.py"
+    with pytest.raises(FileNotFoundError, match=hint):
         dataset[2]
 
 

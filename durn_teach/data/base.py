@@ -107,7 +107,8 @@ def read_image(path: Path, dataset: PairedDataset, mode: str = "RGB") -> np.ndar
     if not path.is_file():
         raise FileNotFoundError(
             f"{dataset.title}: missing file {path} (split {dataset.split!r}); fetch the dataset with "
-            f"`durn-teach data fetch {dataset.key} --data-root {dataset.root}`"
+            f"`durn-teach data fetch {dataset.key} --data-root {dataset.root}` (in a checkout also "
+            f"`python data_scripts/{dataset.key.replace('-', '_')}.py --data-root {dataset.root}`)"
         )
     try:
         with Image.open(path) as image:
