@@ -311,7 +311,7 @@ def inference_copy(model: nn.Module, channels_last: bool | None = None) -> nn.Mo
     Cached, so that restoring many images folds once, but always computed with ``model``'s
     current weights and settings: each call compares every parameter and buffer, bit for bit,
     with what the copy was made from, and the settings of every module (``eps``, the InsNorm
-    switch, the device, the dtype...; see :func:`_settings`), and makes a new copy where anything
+    switch, the device, the dtype...; see ``_settings``), and makes a new copy where anything
     differs, however it was changed (an optimiser step, fused or not, ``.data``, an EMA update,
     ``load_state_dict``). A check reads the weights twice: on a CPU about 3 ms for DuRN-P and
     13 ms for DuRN-S-P (41 MB of weights), about 1 % of restoring a 256x256 image. The snapshot
