@@ -4,8 +4,10 @@
     model = torch.hub.load("durn-teach/durn-teach", "durn_us", weights="DuRN_US_model.pt")
     model = torch.hub.load("durn-teach/durn-teach", "durn_u")          # untrained
 
-``weights``: a shipped checkpoint's name (``durn-teach pretrained`` lists them) or a checkpoint
-file in the authors' format; None builds the network untrained. Other keyword arguments go to
+``weights``: a shipped checkpoint's name (``durn-teach pretrained`` lists them), ``authors:KEY``
+for the authors' release fetched with ``durn-teach weights fetch authors`` (``durn-teach weights
+list``), or a checkpoint file (the authors' ``.pt`` format or ``.safetensors``); None builds the
+network untrained. Other keyword arguments go to
 ``durn_teach.build_model`` (for instance ``reference=True`` for the line-by-line release code).
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 from torch import nn
 
 from durn_teach import build_model, load_pretrained
+from durn_teach.authors import resolve
 
 dependencies = ["torch", "numpy", "scipy", "skimage", "torchinfo"]
 
@@ -25,7 +28,7 @@ def _network(name: str, weights: str | None, **options: Any) -> nn.Module:
         return build_model(name, **options)
     if set(options) - {"reference"}:
         raise ValueError(f"{name} with weights takes only reference=...; got {sorted(options)}")
-    return load_pretrained(name, weights, **options)
+    return load_pretrained(name, resolve(weights)[1], **options)
 
 
 def durn_p(weights: str | None = None, **options: Any) -> nn.Module:

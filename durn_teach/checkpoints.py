@@ -1,11 +1,14 @@
-"""Reading checkpoint files safely: plain state dicts only, never code.
+"""Reading and writing checkpoint files safely: plain state dicts only, never code.
 
 The authors' ``*_model.pt`` files and the package's own are plain state dicts; they are read
 with ``weights_only=True``, so a file holding other Python objects is refused instead of run.
+The same state dicts also go to and come from ``.safetensors`` files (the same keys), a format
+that holds tensors only.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 from collections.abc import Mapping
@@ -23,17 +26,55 @@ class CheckpointError(ValueError):
 def reason(error: BaseException) -> str:
     """An exception's gist in one sentence: torch's loading errors are paragraphs of advice."""
     text = str(error).strip()
-    unpickler = re.search(r"WeightsUnpickler error:\s*(\S.*)", text)
+    unpickler = re.search(r"WeightsUnpickler error:\s*(\S.*)|^(.*\bGLOBAL\b.*)$", text, re.M)
     if unpickler:
-        return unpickler.group(1).strip()
+        return (unpickler.group(1) or unpickler.group(2)).strip()
     first = text.splitlines()[0].strip() if text else type(error).__name__
     return first.split(". ")[0].rstrip(".")
 
 
+SAFETENSORS = ".safetensors"
+
+
+def _safetensors():
+    try:
+        import safetensors.torch  # optional: the safetensors extra
+    except ImportError:
+        raise CheckpointError("reading and writing .safetensors files needs the safetensors package: "
+                              "pip install 'durn-teach[safetensors]'") from None
+    return safetensors.torch
+
+
+def write_state_dict(state: Mapping[str, torch.Tensor], path: str | Path) -> Path:
+    """Write a state dict to ``path``: safetensors for a ``.safetensors`` name, else ``torch.save``
+    (the authors' format); through a temporary file, so a failed write leaves no partial file."""
+    path = Path(path)
+    tensors = {key: value.detach().cpu().contiguous() for key, value in state.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if path.suffix == SAFETENSORS:
+            _safetensors().save_file({key: value.clone() for key, value in tensors.items()}, str(temporary))
+        else:
+            torch.save(tensors, temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """Read a checkpoint with ``weights_only=True``: tensors and plain containers, never code."""
+    """Read a checkpoint with ``weights_only=True`` (or a ``.safetensors`` file): tensors and plain
+    containers, never code."""
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.suffix == SAFETENSORS:
+        try:
+            return dict(_safetensors().load_file(str(path)))
+        except CheckpointError:
+            raise
+        except Exception as error:  # a torn or foreign file
+            raise CheckpointError(f"{path} is not a readable safetensors file: {reason(error)}") from None
     with open(path, "rb") as file:
         head = file.read(4)
     if head[:2] != b"PK" and head[:1] != b"\x80":  # torch.save's zip archive, or the legacy pickle
@@ -44,7 +85,7 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        if "Unsupported global" not in str(error):
+        if "GLOBAL" not in str(error).upper():  # a class or function the file asks to import
             raise CheckpointError(f"{path} is damaged or not a checkpoint: {reason(error)}") from None
         raise CheckpointError(
             f"{path} was refused: it holds Python objects other than tensors, and loading it "

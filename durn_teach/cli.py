@@ -42,6 +42,7 @@ EXAMPLES = {
   durn-teach weights list                          # the authors' released checkpoints
   durn-teach weights fetch authors DuRN-US         # both haze checkpoints (RESIDE, DCPDN)
   durn-teach weights fetch authors --from-archive ~/Downloads/trainedmodels.zip   # offline
+  durn-teach weights convert authors:haze-reside DuRN_US_reside.safetensors   # or back to .pt
   durn-teach restore hazy.png clear.png --weights authors:haze-reside""",
     "restore": """examples:
   durn-teach restore photo.jpg clean.png --model DuRN-P-no-norm --weights DuRN_P_no_norm_model.pt
@@ -165,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--from-archive", metavar="PATH",
                        help="the zip (or its unzipped folder) you downloaded yourself, offline")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    convert = actions.add_parser("convert", help="write weights in the other format (.safetensors or .pt), "
+                                 "the same keys, checked by loading them back")
+    convert.add_argument("weights", metavar="WEIGHTS",
+                         help="a shipped checkpoint's name, authors:KEY or a checkpoint file")
+    convert.add_argument("output", metavar="OUT", help="the file to write: NAME.safetensors or NAME.pt")
+    convert.add_argument("--model", choices=list_models(), metavar="NAME",
+                         help="the network, for a checkpoint file (" + ", ".join(list_models()) + ")")
+    convert.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     add_crops_arguments(_subparser(commands, "crops", "write the book's small crops of real test images: "
                                    "the noisy input, the classical method, the network and the clean image, "
                                    "from a shipped checkpoint's committed comparison"))
@@ -286,8 +295,38 @@ def _weights(args: argparse.Namespace) -> None:
                   f"{'fetched' if here else 'not fetched'}")
         print(f"(kept in {authors.folder()}; load one with --weights authors:KEY)")
         return
+    if args.action == "convert":
+        _convert(args)
+        return
     print(f"the authors' checkpoints -> {authors.folder()}")
     authors.fetch(args.names, from_archive=args.from_archive, progress=not args.no_progress)
+
+
+def _convert(args: argparse.Namespace) -> None:
+    import torch
+
+    from durn_teach.authors import resolve
+    from durn_teach.checkpoints import read_state_dict, write_state_dict
+    from durn_teach.models import load_pretrained
+    from durn_teach.pretrained import entry, list_pretrained
+
+    target = Path(args.output)
+    if target.suffix not in (".safetensors", ".pt", ".pth"):
+        raise ValueError(f"OUT {target} should end in .safetensors or .pt (the format follows the name)")
+    if target.exists() and not args.force:
+        raise FileExistsError(f"{target} exists; pass --force to overwrite it, or choose another OUT")
+    released, weights = resolve(args.weights)
+    shipped = args.weights in list_pretrained()
+    name = args.model or released or (entry(args.weights)["network"] if shipped else None)
+    if name is None:
+        raise ValueError(f"--model NAME is needed for the checkpoint file {args.weights}")
+    state = load_pretrained(name, weights).state_dict()  # strictly: it must fit the network
+    write_state_dict(state, target)
+    back = read_state_dict(target)
+    if set(back) != set(state) or not all(torch.equal(back[k], state[k]) for k in state):
+        target.unlink()
+        raise ValueError(f"{target} did not read back as written; it was removed")
+    print(f"wrote {target}: {name}, {len(state)} tensors, the same keys and values as {args.weights}")
 
 
 def _evaluate(args: argparse.Namespace) -> None:

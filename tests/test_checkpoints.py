@@ -126,3 +126,37 @@ def test_round_trip_for_other_families(tmp_path, name):
     model = build_model(name).eval()
     loaded = load_pretrained(name, save(model.state_dict(), tmp_path / "m.pt"))
     assert same_outputs(model, loaded, channels=3)
+
+
+def test_weights_round_trip_through_safetensors_with_the_same_keys(trained, tmp_path, capsys):
+    from durn_teach import cli
+    from durn_teach.checkpoints import read_state_dict, write_state_dict
+
+    pytest.importorskip("safetensors")
+    model, path = trained
+    target = write_state_dict(model.state_dict(), tmp_path / "DuRN_P.safetensors")
+    back = read_state_dict(target)
+    assert set(back) == set(model.state_dict())
+    assert all(torch.equal(back[key], value) for key, value in model.state_dict().items())
+    assert same_outputs(model, load_pretrained("DuRN-P", target))
+    assert cli.main(["weights", "convert", str(target), str(tmp_path / "again.pt"), "--model", "DuRN-P"]) == 0
+    assert "191 tensors, the same keys and values" in capsys.readouterr().out
+    assert list(read_state_dict(tmp_path / "again.pt")) == list(model.state_dict())  # the network's order
+    assert cli.main(["weights", "convert", path, str(target), "--model", "DuRN-P"]) == 2  # exists
+    assert "exists; pass --force" in capsys.readouterr().err
+    torn = tmp_path / "torn.safetensors"
+    torn.write_bytes(target.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="torn.safetensors is not a readable safetensors file"):
+        load_pretrained("DuRN-P", torn)
+
+
+def test_safetensors_without_the_package_says_how_to_get_it(tmp_path, monkeypatch):
+    import sys
+
+    from durn_teach.checkpoints import write_state_dict
+
+    monkeypatch.setitem(sys.modules, "safetensors", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "safetensors.torch", None)
+    with pytest.raises(CheckpointError, match=r"pip install 'durn-teach\[safetensors\]'"):
+        write_state_dict({"w": torch.zeros(2)}, tmp_path / "w.safetensors")
+    assert not list(tmp_path.iterdir())
