@@ -20,7 +20,7 @@ import torch
 from durn_teach import pretrained
 from durn_teach.evaluate import SCORED_ON, level_label
 from durn_teach.files import sha256_of
-from durn_teach.models import load_pretrained
+from durn_teach.models import load_pretrained, transforms
 from durn_teach.pretrained import _folder, _weights_folder, entry, registry, training_log
 from durn_teach.train import COMMAND_LINE, get_preset, load_checkpoint, read_log
 
@@ -262,6 +262,7 @@ def format_registry(folder: str | Path | None = None) -> str:
             scores.append(f"{protocol} ({evaluation['images']} images): {numbers}")
         numbers = "; ".join(scores) or "not evaluated"
         lines.append(f"{name:16s} {record['network']:15s} {steps:>7s}  {numbers}")
+        lines.append(f"{'':16s} input: {transforms(record['network'])}; recipe: {record['command']}")
     if any(not record["finished"] for record in entries.values()):
         lines.append("* an unfinished run: exported before its last epoch")
     return "\n".join(lines)

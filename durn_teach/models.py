@@ -78,6 +78,19 @@ def in_channels(model: nn.Module) -> int:
     raise ValueError(f"{type(model).__name__} has no convolution to read its input channels from")
 
 
+def transforms(name: str) -> str:
+    """What an image must be before network ``name`` sees it, as torchvision's weights say it:
+    read from the network itself (its channels, colour order and size constraints)."""
+    model = build_model(name)
+    channels = in_channels(model)
+    order = getattr(model, "colour_order", "rgb")
+    image = "HxW gray" if channels == 1 else "HxWx3 RGB" if order == "rgb" else \
+        f"HxWx3 {order.upper()} (restore takes RGB and swaps it)"
+    multiple, smallest = getattr(model, "size_multiple", 1), getattr(model, "min_size", 1)
+    size = f"; sides multiples of {multiple} (restore pads)" if multiple > 1 else ""
+    return f"{image} float in [0, 1], no mean subtraction; at least {smallest} px{size}"
+
+
 @lru_cache
 def _manifest(name: str) -> dict[str, tuple[int, ...]]:
     """Key -> shape of a network's state dict, built on the meta device (no memory, no time)."""

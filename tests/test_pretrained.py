@@ -200,6 +200,9 @@ def test_cli_lists_the_shipped_checkpoints(capsys):
     assert main(["pretrained"]) == 0
     out = capsys.readouterr().out
     assert "gaussian-gray" in out and "DuRN-P" in out
+    assert "input: HxW gray float in [0, 1]" in out
+    assert "recipe: durn-teach train gaussian-gray-train400" in out
+    assert "HxWx3 BGR (restore takes RGB and swaps it)" in out  # the raindrop network, as released
     assert main(["compare", "--weights", "gaussian-gray", "--limit", "2", "--record"]) == 2
     assert "leave --limit out" in capsys.readouterr().err
 
