@@ -204,6 +204,23 @@ def test_a_full_disk_during_a_checkpoint_stops_with_the_previous_one_kept(tmp_pa
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_nan_loss_right_after_resume_blames_a_checkpoint_with_nan_weights(tmp_path):
+    from durn_teach.train import NonFiniteLoss, load_checkpoint
+
+    preset = get_preset("gaussian-gray", quick=True, batch=2, crop=16, epochs=2, epoch_size=4, local_steps=1,
+                        milestones=(), model_options={"dim": 8})
+    out = tmp_path / "run"
+    fit(preset, out, device="cpu", max_steps=2, progress=False, dataset=ToyCrops())
+    payload = load_checkpoint(out / "last.pt")
+    payload["model"]["conv1.conv2d.weight"].fill_(float("nan"))  # saved whole, with a valid checksum
+    payload["checksum"] = checkpoint_module.payload_digest(payload)
+    checkpoint_module.save_atomic(payload, out / "last.pt")
+    blame = (r"at the first step after resuming: the checkpoint it resumed from, .*last.pt, holds NaN or "
+             r"infinite weights \(1 tensors, e.g. conv1.conv2d.weight\)")
+    with pytest.raises(NonFiniteLoss, match=blame):
+        fit(preset, out, device="cpu", resume=True, progress=False, dataset=ToyCrops())
+
+
 class ToyCrops(torch.utils.data.Dataset):
     """Four 16x16 gray crops with noise: a run of seconds."""
 

@@ -314,7 +314,7 @@ def fit(
     step, position = 0, {"epoch": 0, "batch": 0, "repeat": 0}
     if resume:
         path = out / LAST if resume is True else Path(resume)
-        payload = _resumable(path, fallback=resume is True)
+        payload, source = _resumable(path, fallback=resume is True)
         check_compatible(payload, settings, path)
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
@@ -322,10 +322,14 @@ def fit(
         scaler.load_state_dict(payload["scaler"])
         set_rng_state(payload["rng"], generator)
         step, position = payload["step"], dict(payload["position"])
+        broken = [name for name, value in payload["model"].items()
+                  if value.is_floating_point() and not torch.isfinite(value).all()]
+        resumed_from = (source, step, broken)  # blamed if the first loss is not finite
         epoch_losses = list(payload.get("epoch_losses", []))  # the steps of this epoch before the stop
         if main:
             log.truncate(step)
     else:
+        resumed_from = None
         epoch_losses = []
         if (out / LAST).exists():
             raise FileExistsError(
@@ -396,6 +400,13 @@ def fit(
                         taken = train_step(model, loss_fn, optimizer, degraded, clean, scaler, autocast)
                         loss = _mean_over_ranks(taken, replicas)
                     except NonFiniteLoss as error:
+                        if resumed_from is not None and step == resumed_from[1] and resumed_from[2]:
+                            source, _, broken = resumed_from
+                            raise NonFiniteLoss(
+                                f"{error} at the first step after resuming: the checkpoint it resumed from, "
+                                f"{source}, holds NaN or infinite weights ({len(broken)} tensors, "
+                                f"e.g. {broken[0]}); resume from an earlier checkpoint or start again"
+                            ) from None
                         saved = f"the last checkpoint, {out / LAST}, is intact" if (out / LAST).exists() \
                             else "no checkpoint was written yet"
                         raise NonFiniteLoss(
@@ -460,20 +471,20 @@ def fit(
                        interrupt.requested)
 
 
-def _resumable(path: Path, fallback: bool) -> dict[str, Any]:
-    """The checkpoint to resume from: ``path``, or, where it is missing or damaged and
-    ``fallback``, the one written before it (``last.prev.pt``), with a note saying so."""
+def _resumable(path: Path, fallback: bool) -> tuple[dict[str, Any], Path]:
+    """The checkpoint to resume from, and its file: ``path``, or, where it is missing or damaged
+    and ``fallback``, the one written before it (``last.prev.pt``), with a note saying so."""
     previous = path.with_name(PREVIOUS)
     try:
         if not path.is_file():
             raise ResumeError(f"nothing to resume: no checkpoint at {path} (start without --resume)")
-        return load_checkpoint(path)
+        return load_checkpoint(path), path
     except ResumeError as error:
         if not (fallback and previous.is_file()):
             raise
         payload = load_checkpoint(previous)
         print(f"{error}\nresuming from the checkpoint before it, {previous} (step {payload['step']})")
-        return payload
+        return payload, previous
 
 
 def _mean_over_ranks(loss: torch.Tensor, replicas: int) -> float:
