@@ -515,6 +515,19 @@ def test_the_command_line_changes_batch_lr_and_crop_and_the_run_records_them(tmp
     assert "argument --lr: expected a number above 0, got '0'" in capsys.readouterr().err
 
 
+def test_each_checkpoint_prints_its_validation_and_saves_samples_beside_the_curves(tmp_path, capsys):
+    out = tmp_path / "run"
+    fit(tiny(), out, device="cpu", dataset=Crops(), val_set=Crops(count=2), progress=False)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "checkpoint written" in line]
+    assert len(lines) == 1 and lines[0].startswith("gaussian-gray: epoch 2/2, step ")
+    assert "validation PSNR" in lines[0] and "loss " in lines[0]
+    assert (out / "samples.png").is_file() and (out / "curves.png").is_file()
+    from PIL import Image
+
+    with Image.open(out / "samples.png") as image:
+        assert image.size[1] > image.size[0] / 2  # two rows of degraded, restored, clean
+
+
 def test_a_killed_writers_temporary_files_are_removed_at_the_next_start(tmp_path):
     import subprocess
     import sys

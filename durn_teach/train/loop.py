@@ -194,9 +194,10 @@ class StopOnInterrupt:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def validation_psnr(model: nn.Module, data: Dataset) -> float:
-    """The mean PSNR (dB, data range 1, output clipped) of whole validation images, batch 1."""
-    values = []
+def validate(model: nn.Module, data: Dataset, keep: int = 3) -> tuple[float, list[tuple[np.ndarray, ...]]]:
+    """The mean PSNR (dB, data range 1, output clipped) of whole validation images, batch 1, and
+    the (degraded, restored, clean) images of the first ``keep`` of them."""
+    values, samples = [], []
     for index in range(len(data)):
         degraded, clean = data[index][:2]
         image = degraded.permute(1, 2, 0).numpy().squeeze(-1) if degraded.shape[0] == 1 else \
@@ -205,7 +206,26 @@ def validation_psnr(model: nn.Module, data: Dataset) -> float:
         target = clean.permute(1, 2, 0).numpy().reshape(restored.shape)
         mse = float(np.mean((restored.astype(np.float64) - target) ** 2))
         values.append(10 * math.log10(1 / max(mse, 1e-12)))
-    return float(np.mean(values))
+        if index < keep:
+            samples.append((np.clip(image, 0, 1), restored, target))
+    return float(np.mean(values)), samples
+
+
+def plot_samples(samples: list[tuple[np.ndarray, ...]], title: str = "") -> Any:
+    """A matplotlib Figure of validation images: degraded, restored and clean, a row each."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, 3 * len(samples)), layout="constrained")
+    axes = figure.subplots(len(samples), 3, squeeze=False)
+    for row, images in zip(axes, samples, strict=True):
+        for ax, image, label in zip(row, images, ("degraded", "restored", "clean"), strict=True):
+            psnr = 10 * math.log10(1 / max(float(np.mean((image - images[2]) ** 2)), 1e-12))
+            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1)
+            ax.set_title(label if label == "clean" else f"{label}, {psnr:.2f} dB", fontsize=9)
+            ax.axis("off")
+    if title:
+        figure.suptitle(title)
+    return figure
 
 
 def _generator(device: torch.device, seed: int) -> torch.Generator:
@@ -447,8 +467,9 @@ def fit(
                           "loss": float(np.mean(finished)) if finished else float("nan"),
                           "lr": optimizer.param_groups[0]["lr"], "seconds": time.monotonic() - started}
                 periodic = (epoch + 1) % preset.checkpoint_every == 0 or epoch + 1 == preset.epochs
+                samples = []
                 if val_set is not None and periodic:
-                    record["psnr"] = validation_psnr(network, val_set)
+                    record["psnr"], samples = validate(network, val_set)
                     model.train()
                 log.write([record])
                 records.append(record)
@@ -458,6 +479,13 @@ def fit(
                 if periodic:
                     save_atomic(network.state_dict(), out / f"model_epoch_{epoch + 1:04d}.pt")
                     plot_curves(log.read(), preset.name).savefig(out / "curves.png", dpi=110)
+                    if samples:  # beside the curves: what the network does to validation images now
+                        plot_samples(samples, f"{preset.name}, epoch {epoch + 1}").savefig(
+                            out / "samples.png", dpi=80)
+                    psnr = f", validation PSNR {record['psnr']:.2f} dB" if "psnr" in record else ""
+                    line = (f"{preset.name}: epoch {epoch + 1}/{preset.epochs}, step {step}, loss "
+                            f"{record['loss']:.4f}{psnr}; checkpoint written")
+                    (bar.write if bar is not None else print)(line)
     finally:
         interrupt.__exit__()
         if bar is not None:
