@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--tile", type=positive_int,
                          help="restore in overlapping tiles of this size (large images)")
     restore.add_argument("--overlap", type=whole_number, help="overlap of the tiles in pixels")
+    restore.add_argument("--no-progress", action="store_true", help="no progress bar over the tiles")
 
     bench = commands.add_parser(
         "bench",
@@ -381,7 +382,7 @@ def _restore(args: argparse.Namespace) -> None:
         given, taken = ("colour", "gray") if channels == 1 else ("gray", "colour")
         print(f"note: {source} is a {given} image and {name} takes {taken} ones: converted it to {taken}")
     options = {k: v for k, v in (("tile", args.tile), ("overlap", args.overlap)) if v is not None}
-    restored = restore(model, image.pixels, **options)
+    restored = restore(model, image.pixels, progress=not args.no_progress, **options)
     # written beside OUT first, then moved into place: an error leaves no half-written OUT
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".restoring-") as folder:

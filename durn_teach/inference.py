@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm import tqdm  # the plain bar: the command line shows it
 
 from durn_teach.models import in_channels
 from durn_teach.speed import evaluation_view, inference_copy, no_tracing
@@ -119,6 +120,7 @@ def restore(
     amp: str | None = None,
     colour_order: str = "rgb",
     clip: bool = True,
+    progress: bool = False,
 ) -> np.ndarray | torch.Tensor:
     """Restore ``image`` with ``model``: a NumPy HxW gray or HxWx3 colour image, float in [0, 1],
     or a tensor, CxHxW or a batch NxCxHxW, on any device.
@@ -151,7 +153,8 @@ def restore(
 
     ``colour_order`` is the order of ``image``'s channels (``"rgb"`` or ``"bgr"``). A network
     that takes the other order (DuRN-S-P takes BGR, as the release fed it: its
-    ``colour_order``) gets its channels swapped, and the result is swapped back.
+    ``colour_order``) gets its channels swapped, and the result is swapped back. ``progress``
+    shows a bar over the tiles of a tiled restore (``durn-teach restore`` shows it).
     """
     channels = in_channels(model)
     if isinstance(image, torch.Tensor):
@@ -171,7 +174,8 @@ def restore(
         if tile is None:
             out = _restore_batch(model, batch, tile, overlap, optimize, amp)
         else:
-            out = torch.cat([_restore_batch(model, one[None], tile, overlap, optimize, amp) for one in batch])
+            out = torch.cat([_restore_batch(model, one[None], tile, overlap, optimize, amp, progress)
+                             for one in batch])
         out = (out.flip(1) if swap else out).reshape(image.shape).to(image.dtype)
         return out.clamp(0, 1) if clip else out
     height, width = image.shape[:2]
@@ -179,7 +183,7 @@ def restore(
         image = image[..., ::-1]
     native = image.dtype.newbyteorder("=")  # torch reads only the machine's byte order (big-endian files)
     x = torch.from_numpy(np.ascontiguousarray(image.reshape(height, width, -1), dtype=native))
-    out = _restore_batch(model, x.permute(2, 0, 1)[None], tile, overlap, optimize, amp)[0]
+    out = _restore_batch(model, x.permute(2, 0, 1)[None], tile, overlap, optimize, amp, progress)[0]
     out = out.permute(1, 2, 0).numpy().reshape(image.shape).astype(image.dtype)
     if clip:
         out = np.clip(out, 0, 1)
@@ -187,7 +191,8 @@ def restore(
 
 
 def _restore_batch(
-    model: nn.Module, x: torch.Tensor, tile: int | None, overlap: int, optimize: bool, amp: str | None
+    model: nn.Module, x: torch.Tensor, tile: int | None, overlap: int, optimize: bool, amp: str | None,
+    progress: bool = False,
 ) -> torch.Tensor:
     """The network's output for the NxCxHxW batch ``x`` (padded to the sizes it takes, cropped
     back), on ``x``'s device in the model's dtype; tiled (``tile``) one image at a time."""
@@ -218,12 +223,13 @@ def _restore_batch(
         if tile is None or tile >= max(x.shape[2:]):
             out = run(x)
         else:
-            out = _restore_tiled(run, x[0], tile, overlap)[None]
+            out = _restore_tiled(run, x[0], tile, overlap, progress)[None]
     return out[:, :, :height, :width]
 
 
 def _restore_tiled(
-    run: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int, overlap: int
+    run: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int, overlap: int,
+    progress: bool = False,
 ) -> torch.Tensor:
     """Run ``run`` on overlapping tiles of ``x`` (CxHxW) and blend the outputs with a smooth window."""
     _, height, width = x.shape
@@ -231,12 +237,14 @@ def _restore_tiled(
     rows, cols = _starts(height, tile_h, overlap), _starts(width, tile_w, overlap)
     out = torch.zeros_like(x)
     total = torch.zeros(height, width, dtype=x.dtype, device=x.device)
-    for top in rows:
-        wy = _window(tile_h, overlap, top > 0, top + tile_h < height).to(x.device, x.dtype)
-        for left in cols:
-            wx = _window(tile_w, overlap, left > 0, left + tile_w < width).to(x.device, x.dtype)
-            weight = wy[:, None] * wx[None, :]
-            part = run(x[None, :, top : top + tile_h, left : left + tile_w])[0]
-            out[:, top : top + tile_h, left : left + tile_w] += part * weight
-            total[top : top + tile_h, left : left + tile_w] += weight
+    with tqdm(total=len(rows) * len(cols), unit="tile", desc="restoring", disable=not progress) as bar:
+        for top in rows:
+            wy = _window(tile_h, overlap, top > 0, top + tile_h < height).to(x.device, x.dtype)
+            for left in cols:
+                wx = _window(tile_w, overlap, left > 0, left + tile_w < width).to(x.device, x.dtype)
+                weight = wy[:, None] * wx[None, :]
+                part = run(x[None, :, top : top + tile_h, left : left + tile_w])[0]
+                out[:, top : top + tile_h, left : left + tile_w] += part * weight
+                total[top : top + tile_h, left : left + tile_w] += weight
+                bar.update()
     return out.div_(total)

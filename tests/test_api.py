@@ -245,3 +245,11 @@ def test_restore_returns_an_image_in_0_1_unless_asked_for_the_raw_output():
     raw = restore(model, noisy, clip=False)
     assert raw.min() < 0 or raw.max() > 1
     np.testing.assert_array_equal(restore(model, noisy), np.clip(raw, 0, 1))
+
+
+def test_a_tiled_restore_can_show_a_bar_over_its_tiles(gray_model, capsys):
+    image = np.random.default_rng(8).random((40, 40)).astype(np.float32)
+    quiet = restore(gray_model, image, tile=24, overlap=4)
+    assert "tile" not in capsys.readouterr().err
+    shown = restore(gray_model, image, tile=24, overlap=4, progress=True)
+    assert "4/4" in capsys.readouterr().err and np.array_equal(shown, quiet)
