@@ -50,10 +50,41 @@ EXAMPLES = {
 }
 
 
-def _subparser(commands: argparse._SubParsersAction, name: str, help: str, **options
-               ) -> argparse.ArgumentParser:
-    return commands.add_parser(name, help=help, description=help, epilog=EXAMPLES.get(name),
-                               formatter_class=argparse.RawDescriptionHelpFormatter, **options)
+# Each command and its one-line help: the top-level --help lists them without importing torch.
+COMMANDS = {
+    "list": "list the networks",
+    "summary": "print a network's torchinfo table",
+    "data": "list or fetch the paper's datasets (data --help)",
+    "train": "train a network with one of the paper's settings",
+    "evaluate": "score a network with the paper's test protocol",
+    "restore": "restore an image file with a network",
+    "bench": "time the networks: the release's eager code against the fast path",
+    "compare": "score a network against the noisy input, non-local means and BM3D on the same noisy test "
+               "images (BSD68 at sigma 30, 50, 70 by default), or, for rain, blur and haze, against the "
+               "degraded input and chapter 8's methods tuned on training data",
+    "pretrained": "list the shipped checkpoints, or export a run's weights into them",
+    "weights": "list, fetch or convert the authors' released checkpoints",
+    "crops": "write the book's small crops of real test images: the noisy input, the classical method, "
+             "the network and the clean image, from a shipped checkpoint's committed comparison",
+}
+OPTIONS = {"data": {"add_help": False}, "evaluate": {"aliases": ["eval"]}}
+DESCRIPTIONS = {"bench": "Inference and training-step times, images/s, peak memory and GFLOP/s of each "
+                "network, the release-mirroring eager version against the package's fast path, on the "
+                "same weights and inputs, with the machine's 3x3 convolution throughput for scale. "
+                "Example: durn-teach bench --size 128 --json benchmarks/results/cpu.json"}
+
+
+def _commands() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and one (empty) parser per command: all that ``durn-teach --help`` needs."""
+    parser = argparse.ArgumentParser(prog="durn-teach", description="Dual Residual Networks, taught.")
+    parser.add_argument("--version", action="version", version=f"durn-teach {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    subs = {name: commands.add_parser(name, help=text, description=DESCRIPTIONS.get(name, text),
+                                      epilog=EXAMPLES.get(name),
+                                      formatter_class=argparse.RawDescriptionHelpFormatter,
+                                      **OPTIONS.get(name, {}))
+            for name, text in COMMANDS.items()}
+    return parser, subs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,17 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     from durn_teach.models import list_models
     from durn_teach.train.presets import list_presets
 
-    parser = argparse.ArgumentParser(prog="durn-teach", description="Dual Residual Networks, taught.")
-    parser.add_argument("--version", action="version", version=f"durn-teach {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="list the networks")
-    show = commands.add_parser("summary", help="print a network's torchinfo table")
+    parser, sub = _commands()
+    show = sub["summary"]
     show.add_argument("name", choices=list_models(), metavar="NAME", help=", ".join(list_models()))
     show.add_argument("--size", type=positive_int, default=64, help="side of the square input (default 64)")
     show.add_argument("--depth", type=whole_number, default=2, help="depth of nested modules to show")
-    commands.add_parser("data", add_help=False, help="list or fetch the paper's datasets (data --help)")
 
-    train = _subparser(commands, "train", "train a network with one of the paper's settings")
+    train = sub["train"]
     train.add_argument("preset", metavar="PRESET", help="one of: " + ", ".join(list_presets()))
     train.add_argument("--quick", action="store_true", help="the quick scale (minutes)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
@@ -103,8 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "slightly different numbers")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    evaluate = _subparser(commands, "evaluate", "score a network with the paper's test protocol",
-                          aliases=["eval"])
+    evaluate = sub["evaluate"]
     evaluate.add_argument("protocol", metavar="PROTOCOL", help="one of: " + ", ".join(PROTOCOLS))
     evaluate.add_argument("--weights", "--checkpoint", required=True,
                           help="the authors' *_model.pt or a durn-teach checkpoint")
@@ -120,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
     evaluate.add_argument("--tile", type=positive_int, help="restore in tiles of this size (pixels)")
 
-    restore = _subparser(commands, "restore", "restore an image file with a network")
+    restore = sub["restore"]
     restore.add_argument("input", metavar="IN", help="the image to restore (PNG, JPEG, TIFF, ...)")
     restore.add_argument("output", metavar="OUT", help="where to write the result (.png, .jpg, .tif, ...)")
     restore.add_argument("--model", choices=list_models(), metavar="NAME",
@@ -135,29 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--overlap", type=whole_number, help="overlap of the tiles in pixels")
     restore.add_argument("--no-progress", action="store_true", help="no progress bar over the tiles")
 
-    bench = commands.add_parser(
-        "bench",
-        help="time the networks: the release's eager code against the fast path",
-        description="Inference and training-step times, images/s, peak memory and GFLOP/s of each "
-        "network, the release-mirroring eager version against the package's fast path, on the "
-        "same weights and inputs, with the machine's 3x3 convolution throughput for scale. "
-        "Example: durn-teach bench --size 128 --json benchmarks/results/cpu.json",
-    )
-    add_bench_arguments(bench)
+    add_bench_arguments(sub["bench"])
 
     from durn_teach.compare import add_compare_arguments
     from durn_teach.crops import add_crops_arguments
     from durn_teach.export import add_pretrained_arguments
 
-    compare = _subparser(commands, "compare", "score a network against the noisy input, non-local means and "
-                         "BM3D on the same noisy test images (BSD68 at sigma 30, 50, 70 by default), or, "
-                         "for rain, blur and haze, against the degraded input and chapter 8's methods "
-                         "tuned on training data")
-    add_compare_arguments(compare)
-    add_pretrained_arguments(_subparser(commands, "pretrained", "list the shipped checkpoints, or export a "
-                                        "run's weights into them"))
-    weights = _subparser(commands, "weights", "list or fetch the authors' released checkpoints")
-    actions = weights.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add_compare_arguments(sub["compare"])
+    add_pretrained_arguments(sub["pretrained"])
+    actions = sub["weights"].add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("list", help="the released checkpoints: key, network, training data, whether fetched")
     fetch = actions.add_parser("fetch", help="download the release's trainedmodels.zip once, keep the "
                                "checkpoints asked for, load each strictly and record its SHA-256")
@@ -175,9 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--model", choices=list_models(), metavar="NAME",
                          help="the network, for a checkpoint file (" + ", ".join(list_models()) + ")")
     convert.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
-    add_crops_arguments(_subparser(commands, "crops", "write the book's small crops of real test images: "
-                                   "the noisy input, the classical method, the network and the clean image, "
-                                   "from a shipped checkpoint's committed comparison"))
+    add_crops_arguments(sub["crops"])
     return parser
 
 
@@ -186,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["--version"]:  # before the parser, which imports torch for the networks' names
         print(f"durn-teach {__version__}")
         return 0
+    if argv in ([], ["-h"], ["--help"]):  # the commands and their one-line help, without torch
+        _commands()[0].parse_args(argv)
     if argv[:1] == ["data"]:
         from durn_teach.data.download import main as data_main
 

@@ -212,6 +212,20 @@ def test_version_prints_without_importing_torch():
     from durn_teach import __version__
 
     assert done.stdout.split("\n")[:2] == [f"durn-teach {__version__}", "False"]
+    code = ("import sys; from durn_teach.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "train a network with one of the paper's settings" in done.stdout
+    assert done.stdout.strip().endswith("False")  # the commands listed, torch not imported
+
+
+def test_the_full_parser_has_exactly_the_commands_the_quick_help_lists():
+    import argparse
+
+    from durn_teach.cli import COMMANDS, build_parser
+
+    subcommands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(subcommands.choices) == {*COMMANDS, "eval"}
 
 
 def test_noisy_images_that_leave_zero_one_are_still_restored(gray_model):
