@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "times faster on CPUs with AMX, far slower on CPUs without bfloat16 units); "
                        "slightly different numbers")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--tensorboard", action="store_true",
+                       help="also log to OUT/tensorboard for TensorBoard (the tensorboard extra)")
 
     evaluate = sub["evaluate"]
     evaluate.add_argument("protocol", metavar="PROTOCOL", help="one of: " + ", ".join(PROTOCOLS))
@@ -278,7 +280,7 @@ def _train(args: argparse.Namespace) -> None:
             preset, out, data_root=args.data_root, device=args.device, seed=args.seed, resume=args.resume,
             init=args.init, amp=args.amp, num_workers=args.workers,
             max_steps=args.max_steps, save_every=args.save_every, log_format=args.log_format,
-            progress=not args.no_progress,
+            progress=not args.no_progress, tensorboard=args.tensorboard,
         )
     finally:
         if distributed:

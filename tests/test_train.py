@@ -528,6 +528,27 @@ def test_each_checkpoint_prints_its_validation_and_saves_samples_beside_the_curv
         assert image.size[1] > image.size[0] / 2  # two rows of degraded, restored, clean
 
 
+def test_tensorboard_gets_the_logs_numbers_when_asked(tmp_path, monkeypatch):
+    import sys
+
+    out = tmp_path / "run"
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if the extra were absent
+    missing = r"needs the tensorboard package: pip install 'durn-teach\[tensorboard\]'"
+    with pytest.raises(ValueError, match=missing):
+        fit(tiny(), out, device="cpu", dataset=Crops(), max_steps=1, progress=False, tensorboard=True)
+    monkeypatch.undo()
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    fit(tiny(), out, device="cpu", dataset=Crops(), val_set=Crops(count=2), progress=False, tensorboard=True)
+    events = EventAccumulator(str(out / "tensorboard"))
+    events.Reload()
+    steps = [event.step for event in events.Scalars("step/loss")]
+    assert steps == [r["step"] for r in read_log(out) if r["kind"] == "step"]
+    psnr = [event.value for event in events.Scalars("epoch/psnr")]
+    assert psnr[-1] == pytest.approx(read_log(out)[-1]["psnr"])
+
+
 def test_a_killed_writers_temporary_files_are_removed_at_the_next_start(tmp_path):
     import subprocess
     import sys

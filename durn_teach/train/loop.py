@@ -65,12 +65,20 @@ AMP_DTYPES = {"cuda": torch.float16, "cpu": torch.bfloat16}  # mixed precision p
 
 
 class TrainLog:
-    """Log records as JSON lines (``log.jsonl``) or CSV (``log.csv``), written as they come."""
+    """Log records as JSON lines (``log.jsonl``) or CSV (``log.csv``), written as they come, and
+    with ``tensorboard`` also as TensorBoard scalars (``tensorboard/``; an extra, off by default)."""
 
-    def __init__(self, out: Path, fmt: str = "jsonl") -> None:
+    def __init__(self, out: Path, fmt: str = "jsonl", tensorboard: bool = False) -> None:
         if fmt not in ("jsonl", "csv"):
             raise ValueError(f"log format must be 'jsonl' or 'csv', got {fmt!r}")
-        self.path, self.fmt = out / f"log.{fmt}", fmt
+        self.path, self.fmt, self.board = out / f"log.{fmt}", fmt, None
+        if tensorboard:  # the same records as TensorBoard scalars, in out/tensorboard
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                raise ValueError("--tensorboard needs the tensorboard package: "
+                                 "pip install 'durn-teach[tensorboard]'") from None
+            self.board = SummaryWriter(str(out / "tensorboard"))
 
     def read(self) -> list[dict[str, Any]]:
         """The records written so far (empty values of a CSV row left out). A last line torn by
@@ -96,6 +104,12 @@ class TrainLog:
         return records
 
     def write(self, records: list[dict[str, Any]], mode: str = "a") -> None:
+        if self.board is not None and mode == "a":
+            for record in records:
+                for key in ("loss", "lr", "psnr", "images_per_s"):
+                    if key in record and math.isfinite(record[key]):
+                        self.board.add_scalar(f"{record['kind']}/{key}", record[key], record["step"])
+            self.board.flush()
         new = mode == "w" or not self.path.exists()
         with open(self.path, mode, newline="") as file:
             if self.fmt == "jsonl":
@@ -272,6 +286,7 @@ def fit(
     save_interval: float = 600.0,
     log_format: str = "jsonl",
     progress: bool = True,
+    tensorboard: bool = False,
 ) -> TrainResult:
     """Train ``preset``'s network, writing checkpoints, logs and curves to ``out``.
 
@@ -285,7 +300,8 @@ def fit(
     stopped; ``init`` starts from a network's weights (the second raindrop stage). ``max_steps``
     stops early (with a checkpoint); ``last.pt`` is written every ``save_every`` steps if given,
     and at the end of an epoch every ``preset.checkpoint_every`` epochs or once
-    ``save_interval`` seconds passed.
+    ``save_interval`` seconds passed. ``tensorboard=True`` also writes the log's numbers as
+    TensorBoard scalars to ``out/tensorboard`` (needs the ``tensorboard`` extra).
     """
     replicas, rank = _distributed()
     if replicas > 1 and (device is None or device == "auto") and torch.cuda.is_available():
@@ -328,7 +344,7 @@ def fit(
     scaler = torch.amp.GradScaler("cuda", enabled=autocast == torch.float16)
     generator = _generator(device, seed)
     loss_fn = get_loss(preset.loss)
-    log = TrainLog(out, log_format)
+    log = TrainLog(out, log_format, tensorboard=tensorboard and main)
     settings = {**preset.to_dict(), "seed": seed}
 
     step, position = 0, {"epoch": 0, "batch": 0, "repeat": 0}
