@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -234,9 +235,19 @@ def main(argv: list[str] | None = None) -> int:
             return 130  # the shell's code for a run ended by Ctrl-C
         except (ValueError, TypeError, FileNotFoundError, FileExistsError, CheckpointError, ResumeError,
                 NonFiniteLoss, OSError, DownloadError, ChecksumError) as error:
-            print(f"durn-teach {args.command}: error: {error}", file=sys.stderr)
+            print(f"durn-teach {args.command}: error: {options_only(str(error))}", file=sys.stderr)
             return 2
     return 0
+
+
+def options_only(message: str) -> str:
+    """The library's messages name a Python argument with its option, ``resume=True (--resume)``;
+    on the command line the option alone is meant."""
+    def option(match: re.Match) -> str:
+        same = match[1].replace("_", "-") == match[3]
+        return f"--{match[3]}" if same else match[0]
+
+    return re.sub(r"\b(\w+)(=[\w.\-]*)? \(--([\w-]+)\)", option, message)
 
 
 class Interrupted(Exception):

@@ -193,7 +193,7 @@ def test_the_real_noise_command_defaults_to_the_protocols_network(polyu_root, tm
     result = json.loads(path.read_text())
     assert result["methods"]["network"]["name"] == "DuRN-P-no-norm" and result["sigmas"] == []
     assert main([*argv, "--sigmas", "30"]) == 2
-    assert "leave sigmas (--sigmas) out" in capsys.readouterr().err
+    assert "leave --sigmas out" in capsys.readouterr().err
 
 
 def test_the_true_noise_level_of_gray_and_colour_pairs():

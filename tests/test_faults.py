@@ -272,3 +272,13 @@ def test_options_mean_the_same_in_every_command():
         if name in ("train", "evaluate", "compare"):
             assert "no_progress" in options, name
     assert seen["data_root"] >= 6 and seen["weights"] >= 4 and seen["device"] >= 4, seen
+
+
+def test_command_line_messages_name_options_not_python_arguments(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "gaussian-gray", "--quick", "--out", str(out), "--max-steps", "1",
+                     "--no-progress"]) == 0
+    assert cli.main(["train", "gaussian-gray", "--quick", "--out", str(out), "--no-progress"]) == 2
+    message = one_line_error(capsys, "train")
+    assert "continue it with --resume" in message and "resume=True" not in message
+    assert cli.options_only("at least 16 pixels (--crop)") == "at least 16 pixels (--crop)"  # not a name
