@@ -282,8 +282,8 @@ def test_raindrop_examples_missing_clean_file_names_it(tmp_path):
 
 
 def test_raindrop_examples_folder_without_pairs_says_what_it_expects(tmp_path):
-    message = r"RainDrop examples: the folder .*RainDrop_examples does not exist.*raindrop_examples\.py"
-    with pytest.raises(FileNotFoundError, match=message + r".*data fetch raindrop-examples"):
+    message = r"RainDrop examples: the folder .*RainDrop_examples does not exist.*data fetch raindrop-exam"
+    with pytest.raises(FileNotFoundError, match=message + r".*raindrop_examples\.py"):
         data.RainDropExamples(tmp_path)
     trees.save(tmp_path / "RainDrop_examples" / "data" / "0_rainy.png", trees.clean(60))  # another naming
     with pytest.raises(FileNotFoundError, match=r"no <n>_rain\.png files in .*RainDrop_examples/data"):
