@@ -215,8 +215,8 @@ def weights_path(key: str) -> Path:
 
 def load_authors(key: str, map_location: str = "cpu") -> nn.Module:
     """The authors' released network ``key`` (fetched before), loaded strictly, in evaluation mode."""
-    return load_pretrained(RELEASES[key].network if key in RELEASES else key, weights_path(key),
-                           map_location=map_location)
+    path = weights_path(key)  # first: it says what an unknown key is
+    return load_pretrained(RELEASES[key].network, path, map_location=map_location)
 
 
 def resolve(weights: str) -> tuple[str | None, str]:
@@ -224,4 +224,5 @@ def resolve(weights: str) -> tuple[str | None, str]:
     if not weights.startswith(PREFIX):
         return None, weights
     key = weights.removeprefix(PREFIX)
-    return RELEASES[key].network if key in RELEASES else None, str(weights_path(key))
+    path = weights_path(key)  # first: it says what an unknown key is
+    return RELEASES[key].network, str(path)

@@ -63,6 +63,12 @@ def write_state_dict(state: Mapping[str, torch.Tensor], path: str | Path) -> Pat
     return path
 
 
+def non_finite(state: Mapping[str, torch.Tensor]) -> list[str]:
+    """The names of a state dict's floating-point tensors that hold NaN or infinite values."""
+    return [key for key, value in state.items()
+            if value.is_floating_point() and not torch.isfinite(value).all()]
+
+
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Read a checkpoint with ``weights_only=True`` (or a ``.safetensors`` file): tensors and plain
     containers, never code."""

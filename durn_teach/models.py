@@ -11,7 +11,7 @@ import torch
 import torchinfo
 from torch import nn
 
-from durn_teach.checkpoints import CheckpointError, read_state_dict
+from durn_teach.checkpoints import CheckpointError, non_finite, read_state_dict
 from durn_teach.machine import pick_device
 from durn_teach.networks import MODELS
 from durn_teach.pretrained import entry, list_pretrained, weights_path
@@ -81,7 +81,8 @@ def in_channels(model: nn.Module) -> int:
 def transforms(name: str) -> str:
     """What an image must be before network ``name`` sees it, as torchvision's weights say it:
     read from the network itself (its channels, colour order and size constraints)."""
-    model = build_model(name)
+    with torch.device("meta"):  # the structure only: no weights allocated
+        model = build_model(name)
     channels = in_channels(model)
     order = getattr(model, "colour_order", "rgb")
     image = "HxW gray" if channels == 1 else "HxWx3 RGB" if order == "rgb" else \
@@ -148,9 +149,8 @@ def load_pretrained(
                 f"(the shipped checkpoints are: {shipped})"
             )
     state = read_state_dict(path)
-    broken = [f"{key} ({int((~torch.isfinite(value)).sum())} of {value.numel()})"
-              for key, value in state.items() if isinstance(value, torch.Tensor)
-              and value.is_floating_point() and not torch.isfinite(value).all()]
+    broken = [f"{key} ({int((~torch.isfinite(state[key])).sum())} of {state[key].numel()})"
+              for key in non_finite(state)]
     if broken:
         raise CheckpointError(f"{path} holds NaN or infinite weights in {len(broken)} tensor(s), e.g. "
                               f"{', '.join(broken[:3])}: a damaged file or a diverged run; it was not loaded")

@@ -31,7 +31,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from durn_teach import pretrained
-from durn_teach.checkpoints import read_state_dict
+from durn_teach.checkpoints import non_finite, read_state_dict
 from durn_teach.files import sha256_of
 from durn_teach.inference import restore
 from durn_teach.losses import get_loss
@@ -358,9 +358,7 @@ def fit(
         scaler.load_state_dict(payload["scaler"])
         set_rng_state(payload["rng"], generator)
         step, position = payload["step"], dict(payload["position"])
-        broken = [name for name, value in payload["model"].items()
-                  if value.is_floating_point() and not torch.isfinite(value).all()]
-        resumed_from = (source, step, broken)  # blamed if the first loss is not finite
+        resumed_from = (source, step, non_finite(payload["model"]))  # blamed if the first loss is not finite
         epoch_losses = list(payload.get("epoch_losses", []))  # the steps of this epoch before the stop
         if main:
             log.truncate(step)
