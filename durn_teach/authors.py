@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 from torch import nn
 
-from durn_teach.checkpoints import CheckpointError
+from durn_teach.checkpoints import CheckpointError, write_atomic
 from durn_teach.files import ChecksumError, DownloadError, download, sha256_of
 from durn_teach.models import load_pretrained
 from durn_teach.pretrained import cache_folder
@@ -81,9 +81,8 @@ def _recorded(where: Path) -> dict[str, str]:
 
 
 def _write_record(where: Path, digests: dict[str, str]) -> None:
-    temporary = where / f".{RECORD}.{os.getpid()}.tmp"
-    temporary.write_text(json.dumps(digests, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, where / RECORD)
+    text = json.dumps(digests, indent=2, sort_keys=True) + "\n"
+    write_atomic(where / RECORD, lambda file: file.write(text.encode()), what="the SHA-256 record")
 
 
 def _download(where: Path, url: str, progress: bool) -> Path:

@@ -8,11 +8,13 @@ that holds tensors only.
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -45,22 +47,47 @@ def _safetensors():
     return safetensors.torch
 
 
-def write_state_dict(state: Mapping[str, torch.Tensor], path: str | Path) -> Path:
-    """Write a state dict to ``path``: safetensors for a ``.safetensors`` name, else ``torch.save``
-    (the authors' format); through a temporary file, so a failed write leaves no partial file."""
+def write_atomic(path: str | Path, write: Callable[[BinaryIO], object], previous: str | Path | None = None,
+                 what: str = "the file") -> Path:
+    """Write ``path`` with ``write(file)`` through a temporary file (synced) and a rename.
+
+    The file at ``path`` is either the old one or the new one, never a partial write: a full disk
+    or a killed process leaves the old one as it was, and an ``OSError`` that names ``what`` and
+    ``path`` says so. With ``previous``, the old file is moved there once the new one is whole.
+    """
     path = Path(path)
-    tensors = {key: value.detach().cpu().contiguous() for key, value in state.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        if path.suffix == SAFETENSORS:
-            _safetensors().save_file({key: value.clone() for key, value in tensors.items()}, str(temporary))
-        else:
-            torch.save(tensors, temporary)
+        with open(temporary, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        if previous is not None and path.exists():
+            os.replace(path, previous)
         os.replace(temporary, path)
-    finally:
+    except BaseException as error:
         temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError | RuntimeError):  # torch.save reports a full disk as RuntimeError
+            noun = what.removeprefix("the ")
+            kept = f"; the previous {noun} at {path} is unchanged" if path.exists() else ""
+            reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]
+            raise OSError(getattr(error, "errno", None) or errno.EIO,
+                          f"could not write {what} {path}: {reason}{kept}") from error
+        raise
     return path
+
+
+def write_state_dict(state: Mapping[str, torch.Tensor], path: str | Path) -> Path:
+    """Write a state dict to ``path``: safetensors for a ``.safetensors`` name, else ``torch.save``
+    (the authors' format); atomically (:func:`write_atomic`)."""
+    path = Path(path)
+    tensors = {key: value.detach().cpu().contiguous() for key, value in state.items()}
+    if path.suffix == SAFETENSORS:
+        encode = _safetensors().save  # the bytes of a .safetensors file
+        return write_atomic(path, lambda file: file.write(encode({k: v.clone() for k, v in tensors.items()})),
+                            what="the weights")
+    return write_atomic(path, lambda file: torch.save(tensors, file), what="the weights")
 
 
 def non_finite(state: Mapping[str, torch.Tensor]) -> list[str]:

@@ -10,7 +10,6 @@ damaged on disk is reported, never resumed; the loop keeps the checkpoint before
 from __future__ import annotations
 
 import dataclasses
-import errno
 import hashlib
 import os
 import pickle
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from durn_teach.checkpoints import write_atomic
 from durn_teach.train.presets import Preset
 
 FORMAT = "durn-teach-train/1"
@@ -68,26 +68,7 @@ def save_atomic(payload: dict[str, Any], path: str | Path, previous: str | Path 
     write: a full disk or a killed process leaves the previous checkpoint as it was. With
     ``previous``, the checkpoint that was at ``path`` is moved there once the new one is whole.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        if previous is not None and path.exists():
-            os.replace(path, previous)
-        os.replace(temporary, path)
-    except BaseException as error:
-        temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError | RuntimeError):  # torch.save reports a full disk as RuntimeError
-            kept = f"; the previous checkpoint at {path} is unchanged" if path.exists() else ""
-            reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]
-            raise OSError(getattr(error, "errno", None) or errno.EIO,
-                          f"could not write the checkpoint {path}: {reason}{kept}") from error
-        raise
-    return path
+    return write_atomic(path, lambda file: torch.save(payload, file), previous, what="the checkpoint")
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:
