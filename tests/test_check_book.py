@@ -21,7 +21,23 @@ if not (shutil.which("chromedriver") and any(map(shutil.which, BROWSERS))):
     reason = "no Chromium and chromedriver: apt-get install chromium chromium-driver"
     pytest.skip(reason, allow_module_level=True)
 
-PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+def figure_png() -> str:
+    """A small drawn figure (a coloured diagonal on white), base64: not blank to the figure check."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (40, 40), "white")
+    ImageDraw.Draw(image).line([(0, 0), (39, 39)], fill=(200, 30, 30), width=6)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+PNG = figure_png()
 COLAB = "https://colab.research.google.com/github/durn-teach/durn-teach/blob/main/notebooks/good.ipynb"
 PAGES = {
     "index.html": """<title>Home</title><h1>Home</h1>
@@ -33,6 +49,9 @@ PAGES = {
     "notebooks/bad.html": """<title>Bad</title><h1>A bad chapter</h1>
         <span class="math">\\(x^2\\)</span>
         <script type="application/vnd.jupyter.widget-view+json">{"model_id": "1"}</script>""",
+    "notebooks/cdn.html": f"""<title>CDN</title><h1></h1><h1>MathJax from a CDN</h1>
+        <a href="{COLAB.replace('good', 'cdn')}">open in Colab</a> <span class="math">\\(y\\)</span>
+        <script src="https://cdn.example.invalid/mathjax/tex-svg.js"></script>""",
     "search.html": "<title>Search</title><h1>Search</h1><ul class='search'></ul>",
     "moved.html": '<meta http-equiv="Refresh" content="0; url=notebooks/gone.html" />',
     "_static/ignored.html": "<title></title>",
@@ -49,7 +68,7 @@ def site(tmp_path_factory):
 
 
 def run(site: Path, shots: Path, *flags: str, capsys) -> tuple[int, list[str]]:
-    check_book.SEARCH_TIMEOUT = 1
+    check_book.SEARCH_TIMEOUT = check_book.MATHJAX_TIMEOUT = 1
     status = check_book.main(["--html", str(site), "--screenshots", str(shots), *flags])
     return status, capsys.readouterr().out.splitlines()
 
@@ -74,10 +93,15 @@ def test_the_faults_are_found_and_good_pages_pass(site, tmp_path, capsys):
     assert not [line for line in failures if line.startswith("notebooks/good.html") and "anchor" not in line]
     assert not [line for line in failures if "ignored" in line]
     notes = [line for line in lines if line.startswith("note: ")]
-    assert "note: notebooks/bad.html: math not verified (1 formulas; MathJax is from a CDN)" in notes
-    assert lines[-1].startswith("5 pages checked, 10 problems")  # favicon.ico, the browser's own, is not one
+    assert "notebooks/bad.html: 1 formulas but none typeset (MathJax absent)" in failures  # offline too
+    assert "note: notebooks/cdn.html: math not verified (1 formulas; MathJax is from " \
+        "https://cdn.example.invalid/mathjax/tex-svg.js)" in notes
+    # the page's second heading is its title, and MathJax from elsewhere is only a note offline
+    assert not [line for line in failures if line.startswith("notebooks/cdn.html")]
+    assert lines[-1].startswith("6 pages checked, 11 problems")  # favicon.ico, the browser's own, is not one
     shots = sorted(path.name for path in (tmp_path / "shots").iterdir())
-    assert shots == ["index.png", "notebooks__bad.png", "notebooks__good.png", "search.png"]
+    assert shots == ["index.png", "notebooks__bad.png", "notebooks__cdn.png", "notebooks__good.png",
+                     "search.png"]
     assert all((tmp_path / "shots" / name).stat().st_size > 1000 for name in shots)
 
 

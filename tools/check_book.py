@@ -1,19 +1,20 @@
 """Open the built book in headless Chromium and check every page as a reader would see it.
 
     python tools/check_book.py             # checks book/_build/html, screenshots to book/_build/screenshots
-    python tools/check_book.py --offline   # without internet: external scripts (MathJax) cannot load
+    python tools/check_book.py --offline   # without internet: external scripts cannot load
     python tools/check_book.py --static    # no browser: only the figures' pixels (make book runs it)
 
 The book is served on 127.0.0.1 by Python's http.server and driven with Selenium. On every page:
 it loads, it has a title, every image has loaded, every internal link leads to an existing page
-and anchor, the browser console shows no errors, math is typeset by MathJax, and a page with
-live widgets (inert without a kernel) also shows figures. Every chapter page
-must have an "open in Colab" launch link to its notebook, and the search page must find the
-course's words. A screenshot of every page is saved. Before the browser starts, and alone with
-``--static``, every figure a page shows is read from disk: a blank one (one colour, or almost
-no ink: empty axes, a plot whose data never arrived) fails, and so does a page whose text shows
-an object's default repr (``<... at 0x...>``) or a path of the machine that built it. One line
-per problem; exit status 1 if any.
+and anchor, the browser console shows no errors, math is typeset by MathJax (offline too: the
+book serves its own copy; only MathJax from elsewhere is excused offline), and a page with live
+widgets (inert without a kernel) also shows figures. Every chapter page must have an "open in
+Colab" launch link to its notebook, and the search page must find the course's words. A
+screenshot of every page is saved. Before the browser starts, and alone with ``--static``, every
+figure a page shows is read from disk: a blank one (one colour, or almost no ink: empty axes, a
+plot whose data never arrived) fails, and so does a page whose text shows an object's default
+repr (``<... at 0x...>``) or a path of the machine that built it. One line per problem; exit
+status 1 if any.
 
 Needs Chromium (Debian: ``apt-get install chromium chromium-driver``) and ``selenium`` (the
 ``dev`` extra). ``--browser`` and ``--driver`` (or $CHROME_BIN and $CHROMEDRIVER) locate them.
@@ -43,19 +44,20 @@ CHROMIUM_FLAGS = [
     "--window-size=1280,1600", "--hide-scrollbars",
 ]
 REDIRECT = re.compile(r'<meta http-equiv="Refresh" content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
-UNTITLED_PAGES = {"genindex.html"}  # Sphinx's generated index has a document title but no heading
 SEARCH_WORDS = ["residual", "DuRN"]
 SEARCH_TIMEOUT = 20  # seconds for the search page to list results
+MATHJAX_TIMEOUT = 10  # seconds for a page's (deferred) MathJax to start
 SCREENSHOT_HEIGHT = 5000  # pixels; longer pages are cut
 
 PAGE_STATE = """
 const images = Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0));
 return {
   title: document.title,
-  h1: (document.querySelector('h1') || {innerText: ''}).innerText.trim(),
+  h1: Array.from(document.querySelectorAll('h1')).map(h => h.innerText.trim()).find(t => t) || '',
   brokenImages: images.map(i => i.currentSrc || i.src),
   links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
   math: document.querySelectorAll('.math').length,
+  mathjaxScripts: Array.from(document.scripts).map(s => s.src).filter(s => /mathjax/i.test(s)),
   typeset: document.querySelectorAll('mjx-container').length,
   mathErrors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error')
                                                                          || e.textContent),
@@ -65,10 +67,13 @@ return {
 };
 """
 WAIT_FOR_MATHJAX = """
-const done = arguments[arguments.length - 1];
-if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-  MathJax.startup.promise.then(() => done('typeset'), () => done('failed'));
-} else { done('absent'); }
+const [wait_ms, done] = arguments;
+const started = Date.now();
+(function wait() {  // a deferred script: MathJax may start after the page has loaded
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    MathJax.startup.promise.then(() => done('typeset'), () => done('failed'));
+  } else if (Date.now() - started > wait_ms) { done('absent'); } else { setTimeout(wait, 100); }
+})();
 """
 
 
@@ -224,15 +229,22 @@ def check_links(page: str, links: list[str], base: str, folder: Path, report: Re
 
 
 def screenshot(session, path: Path) -> None:
-    """A screenshot of the page from its top, as tall as the page (at most SCREENSHOT_HEIGHT)."""
+    """A screenshot of the page from its top, as tall as the page (at most SCREENSHOT_HEIGHT).
+
+    The window itself is made that tall for the capture: capturing beyond a normal window
+    shifts the book's sticky sidebar off the left edge.
+    """
     import base64
 
     metrics = session.execute_cdp_cmd("Page.getLayoutMetrics", {})
     size = metrics.get("cssContentSize") or metrics["contentSize"]
-    clip = {"x": 0, "y": 0, "width": 1280, "height": min(size["height"], SCREENSHOT_HEIGHT), "scale": 1}
-    shot = session.execute_cdp_cmd(
-        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
-    )
+    height = int(min(size["height"], SCREENSHOT_HEIGHT))
+    session.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        shot = session.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+    finally:
+        session.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     path.write_bytes(base64.b64decode(shot["data"]))
 
 
@@ -246,9 +258,9 @@ def check_page(session, relative: Path, base: str, folder: Path, shots: Path, of
         report.notes.append(f"{page}: redirects to {redirect.group(1)}")
         return
     session.get(base + page)
-    mathjax = session.execute_async_script(WAIT_FOR_MATHJAX)
+    mathjax = session.execute_async_script(WAIT_FOR_MATHJAX, MATHJAX_TIMEOUT * 1000)
     state = session.execute_script(PAGE_STATE)
-    if not state["title"] or not (state["h1"] or page in UNTITLED_PAGES):
+    if not state["title"] or not state["h1"]:
         report.fail(page, f"no title (document title {state['title']!r}, first heading {state['h1']!r})")
     for source in state["brokenImages"]:
         if offline and is_external(source, base):
@@ -269,8 +281,10 @@ def check_page(session, relative: Path, base: str, folder: Path, shots: Path, of
             report.fail(page, f"console error: {message.replace(base, '')}")
     formulas = state["math"]
     if formulas and not (mathjax == "typeset" and state["typeset"]):
-        if offline and mathjax == "absent":
-            report.notes.append(f"{page}: math not verified ({formulas} formulas; MathJax is from a CDN)")
+        external = [source for source in state["mathjaxScripts"] if is_external(source, base)]
+        if offline and mathjax == "absent" and external:
+            note = f"math not verified ({formulas} formulas; MathJax is from {external[0]})"
+            report.notes.append(f"{page}: {note}")
         else:
             report.fail(page, f"{formulas} formulas but none typeset (MathJax {mathjax})")
     for error in state["mathErrors"]:
