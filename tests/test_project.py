@@ -126,6 +126,8 @@ def test_colab_installs_what_the_chapters_import():
                     top = name.split(".")[0]
                     if top not in PROVIDED:
                         assert DISTRIBUTIONS.get(top, top).lower() in installed, f"{path.name}: {name}"
+        if "bm3d_denoise" in path.read_text():  # the package imports bm3d (the baselines extra) lazily
+            assert "bm3d" in installed, f"{path.name}: bm3d_denoise needs bm3d in the colab extra"
 
 
 def test_the_package_metadata_is_current_and_complete():

@@ -43,7 +43,7 @@ def test_the_book_is_built_checked_in_the_browser_and_published():
     assert workflow[True]["push"]["branches"] == ["main"]
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     commands = runs(workflow, "build")
-    prefixes = ["make book", "apt-get update && apt-get install -y --no-install-recommends chromium",
+    prefixes = ["make setup", "make book", "apt-get update && apt-get install -y --no-install-recommends chromium",
                 ".venv/bin/python tools/check_book.py"]
     order = [next(n for n, c in enumerate(commands) if c.startswith(prefix)) for prefix in prefixes]
     assert order == sorted(order)
@@ -53,6 +53,16 @@ def test_the_book_is_built_checked_in_the_browser_and_published():
     assert upload["with"]["path"] == "book/_build/html"
     assert uses.index(upload["uses"]) == len(uses) - 1, "publish only what passed the browser check"
     assert workflow["jobs"]["deploy"]["needs"] == "build"
+    assert 'tools/pin_colab.py pin "$GITHUB_SHA" --launch-branch colab' in commands[0]
+
+
+def test_the_published_notebooks_are_pinned_on_the_colab_branch():
+    workflow = load("book.yml")
+    job = workflow["jobs"]["colab"]
+    assert job["needs"] == "build" and job["permissions"] == {"contents": "write"}
+    commands = runs(workflow, "colab")
+    assert 'python tools/pin_colab.py pin "$GITHUB_SHA"' in commands[0]
+    assert "git checkout -B colab" in commands[1] and "git push --force origin colab" in commands[1]
     assert steps(workflow, "deploy")[0]["uses"].startswith("actions/deploy-pages@")
 
 
