@@ -142,3 +142,11 @@ def test_the_package_metadata_is_current_and_complete():
         imported |= set(re.findall(r"^\s*(?:import|from) (requests|pooch|tqdm|scipy|h5py|torchinfo)\b",
                                    path.read_text(), re.M))
     assert imported <= declared, f"imported but not declared: {imported - declared}"
+
+
+def test_google_drive_is_mounted_only_when_the_student_opts_in():
+    for path in sorted(ROOT.glob("notebooks/*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            code = "".join(cell["source"])
+            if cell["cell_type"] == "code" and "drive.mount(" in code:
+                assert "USE_DRIVE = False" in code and "if USE_DRIVE and" in code, f"{path.name}: {code[:80]}"

@@ -43,7 +43,8 @@ def test_the_book_is_built_checked_in_the_browser_and_published():
     assert workflow[True]["push"]["branches"] == ["main"]
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     commands = runs(workflow, "build")
-    prefixes = ["make setup", "make book", "apt-get update && apt-get install -y --no-install-recommends chromium",
+    prefixes = ["make setup", "make book",
+                "apt-get update && apt-get install -y --no-install-recommends chromium",
                 ".venv/bin/python tools/check_book.py"]
     order = [next(n for n, c in enumerate(commands) if c.startswith(prefix)) for prefix in prefixes]
     assert order == sorted(order)
