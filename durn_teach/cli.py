@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--norm-init", choices=("pytorch", "release"),
                        help="BatchNorm's initial weights in a from-scratch run: pytorch (1, the default) or "
                        "release (uniform in [0, 1), as the release's PyTorch 0.3)")
+    train.add_argument("--block", choices=("DuRB-P", "DuRB-U", "DuRB-US", "DuRB-S"),
+                       help="train the network with this DuRB type instead of the release's (the paper's "
+                       "cross-task study, Table 5; chapter 19)")
     train.add_argument("--max-steps", type=positive_int,
                        help="stop after this many steps (with a checkpoint)")
     train.add_argument("--save-every", type=positive_int, help="also write last.pt every N steps")

@@ -12,6 +12,7 @@ import torchinfo
 from torch import nn
 
 from durn_teach.checkpoints import CheckpointError, non_finite, read_state_dict
+from durn_teach.cross_task import BLOCK_TYPES, BlockType, swap_blocks
 from durn_teach.machine import pick_device
 from durn_teach.networks import MODELS
 from durn_teach.pretrained import entry, list_pretrained, weights_path
@@ -26,8 +27,14 @@ def list_models() -> list[str]:
     return list(MODELS)
 
 
-def build_model(name: str, reference: bool = False, **options: Any) -> nn.Module:
+def build_model(name: str, reference: bool = False, block: BlockType | None = None,
+                **options: Any) -> nn.Module:
     """Build a network by its paper name, exactly as released unless ``options`` say otherwise.
+
+    ``block`` (``"DuRB-P"``, ``"DuRB-U"``, ``"DuRB-US"`` or ``"DuRB-S"``) replaces the network's
+    dual residual blocks by new ones of that type, for the paper's cross-task study (Table 5;
+    :func:`durn_teach.cross_task.swap_blocks`): such a network must be trained, and the released
+    checkpoints do not fit it. ``None``, the default, keeps the release's blocks.
 
     By default the network takes the fast path (fused instance norm, channels-last weights:
     :func:`durn_teach.speed.use_fast_path`), which computes the same outputs to rounding error
@@ -45,12 +52,16 @@ def build_model(name: str, reference: bool = False, **options: Any) -> nn.Module
     if impossible:
         raise ValueError(f"{name} cannot be built with {impossible}: sizes and counts must be positive "
                          "integers")
+    if block is not None and block not in BLOCK_TYPES:
+        raise ValueError(f"unknown block type {block!r}; the blocks are: {', '.join(BLOCK_TYPES)}")
     try:
         model = builder(**options)
     except TypeError as error:
         network = inspect.signature(builder).return_annotation
         accepted = ", ".join(inspect.signature(network).parameters) or "none"
         raise TypeError(f"{name} does not take {sorted(options)}; its options are: {accepted}") from error
+    if block is not None:
+        swap_blocks(model, block)
     return use_reference(model) if reference else use_fast_path(model)
 
 

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "durn_teach"
 LAYERS = [  # the README's layering, bottom first: a module may import only from its own layer or below
     {"layers", "norms", "attention", "blocks", "networks", "degrade", "losses", "metrics", "baselines",
      "sampling", "train.step", "names", "images", "manifests", "files", "machine", "speed", "diagram",
-     "colab", "arguments"},
+     "colab", "arguments", "cross_task"},
     {"checkpoints", "pretrained", "models", "authors"},
     {"data", "download", "inference"},
     {"train", "evaluate", "check"},

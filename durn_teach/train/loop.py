@@ -325,7 +325,7 @@ def fit(
             print(f"removed {stale.name}, a partial checkpoint left by a killed run")
 
     torch.manual_seed(seed)
-    model = build_model(preset.network, **preset.model_options)
+    model = build_model(preset.network, block=preset.block, **preset.model_options)
     multiple, smallest = getattr(model, "size_multiple", 1), getattr(model, "min_size", 1)
     if preset.crop % multiple or preset.crop < smallest:
         raise ValueError(f"crop {preset.crop} does not fit {preset.network}, which takes sides that are "

@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from durn_teach.cross_task import BLOCK_TYPES
+
 Schedule = Literal["step", "cosine", "constant"]
 LossName = Literal["l2", "ssim_l1", "l1"]
 NormInit = Literal["pytorch", "release"]
@@ -53,7 +55,8 @@ class Preset:
     built-in stand-ins flip too). ``init`` names the
     preset whose weights this one starts from. ``model_options`` go to ``build_model`` (for
     instance ``{"in_channels": 3}``) and ``data_options`` to the dataset; both are empty in the
-    paper's settings.
+    paper's settings. ``block`` trains the network with another DuRB type, for the paper's
+    cross-task study (Table 5; ``build_model``'s ``block``); ``None``, the release's blocks.
     """
 
     name: str
@@ -82,6 +85,7 @@ class Preset:
     model_options: dict[str, Any] = field(default_factory=dict)
     data_options: dict[str, Any] = field(default_factory=dict)
     norm_init: NormInit = "pytorch"
+    block: str | None = None
 
     def __post_init__(self) -> None:
         if self.schedule not in ("step", "cosine", "constant"):
@@ -90,6 +94,8 @@ class Preset:
             raise ValueError(f"loss must be 'l2', 'ssim_l1' or 'l1', got {self.loss!r}")
         if self.norm_init not in ("pytorch", "release"):
             raise ValueError(f"norm_init must be 'pytorch' or 'release', got {self.norm_init!r}")
+        if self.block is not None and self.block not in BLOCK_TYPES:
+            raise ValueError(f"block must be one of {', '.join(BLOCK_TYPES)} or None, got {self.block!r}")
         for label in ("batch", "epochs", "crop", "local_steps", "checkpoint_every"):
             value = getattr(self, label)
             if not isinstance(value, int) or value < 1:
@@ -462,6 +468,9 @@ def departures(preset: Preset) -> list[str]:
     if preset.data == "dcpdn":
         found.append("256x256 crops, as the settings summary gives; the release's DCPDN loader feeds whole "
                      "images")
+    if preset.block is not None:
+        found.append(f"its dual residual blocks are {preset.block} blocks, not the release's (the cross-task "
+                     "study, Table 5)")
     if preset.init is not None:
         found.append("a new Adam (fresh moments) from the weights of init; the release's comments read as "
                      "a continuation of the first run's optimiser")
@@ -471,7 +480,7 @@ def departures(preset: Preset) -> list[str]:
 # The fields of a preset that ``durn-teach train`` may change, with their options; a run records
 # them in preset.json, and the commands rebuilt from a run (resume, export) pass them again.
 COMMAND_LINE = {"data": "--data", "epochs": "--epochs", "batch": "--batch", "lr": "--lr", "crop": "--crop",
-                "norm_init": "--norm-init"}
+                "norm_init": "--norm-init", "block": "--block"}
 
 
 def _state_departures(builder: Callable[..., Preset]) -> None:
