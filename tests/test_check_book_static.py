@@ -59,7 +59,10 @@ def test_a_blank_or_empty_figure_fails_and_a_drawn_one_passes(name, tmp_path, ca
 @pytest.mark.parametrize("text, problem", [
     ("&lt;torch._C.Generator at 0x7f3a2c1b9e70&gt;", "an object's repr in the page: <torch._C.Generator"),
     (f"written to {Path.home()}/.cache/durn-teach/runs", "a path of the build machine"),
+    ("/x/loop.py:12: UserWarning: the epoch ran out of images\n  warnings.warn(",
+     "a warning in the page: UserWarning: the epoch ran out of images"),
     ("seed 0, 42 steps, written to runs/quick", None),
+    ("a Version warning banner, and the word Warning in prose", None),
 ])
 def test_reprs_and_machine_paths_in_a_page_fail(text, problem, tmp_path, capsys):
     html = tmp_path / "book" / "_build" / "html"

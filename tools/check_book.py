@@ -13,8 +13,8 @@ Colab" launch link to its notebook, and the search page must find the course's w
 screenshot of every page is saved. Before the browser starts, and alone with ``--static``, every
 figure a page shows is read from disk: a blank one (one colour, or almost no ink: empty axes, a
 plot whose data never arrived) fails, and so does a page whose text shows an object's default
-repr (``<... at 0x...>``) or a path of the machine that built it. One line per problem; exit
-status 1 if any.
+repr (``<... at 0x...>``), a Python warning or a path of the machine that built it. One line per
+problem; exit status 1 if any.
 
 Needs Chromium (Debian: ``apt-get install chromium chromium-driver``) and ``selenium`` (the
 ``dev`` extra). ``--browser`` and ``--driver`` (or $CHROME_BIN and $CHROMEDRIVER) locate them.
@@ -186,10 +186,12 @@ def check_figures(folder: Path, report: Report) -> int:
 
 
 REPR = re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]{6,}>")  # an object's default repr
+WARNING = re.compile(r"\b[A-Z]\w*Warning: [^\n]{0,80}")  # a line of warnings.warn: "UserWarning: ..."
 
 
 def check_outputs(folder: Path, report: Report) -> None:
-    """Fail a page whose text shows an object's default repr or a path of the machine that built it."""
+    """Fail a page whose text shows an object's default repr, a Python warning or a path of the
+    machine that built it."""
     import html
 
     machine = {str(folder.parents[2]), f"{Path.home()}/", "/site-packages/"}  # the checkout, home
@@ -198,6 +200,8 @@ def check_outputs(folder: Path, report: Report) -> None:
                                                                                    errors="replace")))
         for found in sorted(set(REPR.findall(text))):
             report.fail(str(relative), f"an object's repr in the page: {found}")
+        for found in sorted(set(WARNING.findall(text))):
+            report.fail(str(relative), f"a warning in the page: {found.strip()}")
         for path in sorted(p for p in machine if p in text):
             at = text.index(path)
             report.fail(str(relative), f"a path of the build machine ({path}): ...{text[at:at + 60]}...")
