@@ -150,3 +150,16 @@ def test_google_drive_is_mounted_only_when_the_student_opts_in():
             code = "".join(cell["source"])
             if cell["cell_type"] == "code" and "drive.mount(" in code:
                 assert "USE_DRIVE = False" in code and "if USE_DRIVE and" in code, f"{path.name}: {code[:80]}"
+
+
+def test_every_chapter_has_objectives_exercises_with_their_own_solutions_and_a_summary():
+    for path in sorted(ROOT.glob("notebooks/[0-9][0-9]_*.md")):
+        text = path.read_text()
+        objectives, exercises, summary = (text.find(mark) for mark in (
+            "```{admonition} Learning objectives", "\n## Exercises\n", "\n## Summary\n"))
+        assert -1 < objectives < exercises < summary, f"{path.name}: objectives, exercises, summary in order"
+        section = text[exercises:summary]
+        asked = re.findall(r"^(\d+)\. ", section, flags=re.M)
+        solutions = re.findall(r"^````\{admonition\} Solution (\d+)\n:class: dropdown$", section, flags=re.M)
+        assert asked and asked == solutions, f"{path.name}: exercises {asked}, hidden solutions {solutions}"
+        assert "# Your answers here." in section, f"{path.name}: a cell to answer in"
