@@ -8,6 +8,10 @@ release's way); the fast path is what ``build_model(name)`` and ``restore`` do b
 hold the same weights and see the same inputs, variants are timed in interleaved rounds (the
 best round counts, which is robust to other work on a shared machine), and every variant's
 outputs are checked against the baseline's.
+
+With ``presets``, the training throughput of each named preset as ``durn-teach train`` runs it
+(its network, batch, crop, loss and Adam, in float32 and, with ``amp``, under autocast): seconds
+per step and images per second, so that a sitting can be planned from the figures.
 """
 
 from __future__ import annotations
@@ -291,6 +295,45 @@ def bench_network(
     return result
 
 
+def bench_preset(
+    name: str, device: torch.device, rounds: int, amp: bool = False, seed: int = 0, **changes: Any
+) -> dict[str, Any]:
+    """Training throughput of a preset (``changes`` as ``get_preset`` takes them) as ``fit`` runs it:
+    the same network, batch, crop, loss and optimiser, on random crops; float32 and autocast."""
+    from durn_teach.losses import get_loss
+    from durn_teach.train import get_preset
+    from durn_teach.train.step import make_optimizer, train_step
+
+    preset = get_preset(name, **changes)
+    torch.manual_seed(seed)
+    model = build_model(preset.network, block=preset.block, **preset.model_options).to(device).train()
+    generator = torch.Generator().manual_seed(seed)
+    shape = (preset.batch, in_channels(model), preset.crop, preset.crop)
+    clean = torch.rand(shape, generator=generator)
+    degraded = (clean + 0.1 * torch.randn(shape, generator=generator)).clamp(0, 1)
+    clean, degraded = clean.to(device), degraded.to(device)
+    optimizer = make_optimizer(model, preset.lr, preset.betas, preset.eps, preset.weight_decay)
+    loss_fn = get_loss(preset.loss)
+    precisions: dict[str, torch.dtype | None] = {"float32": None}
+    if amp:
+        precisions |= {dtype: getattr(torch, dtype) for dtype in AMP_DTYPES.get(device.type, ())}
+    scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
+
+    def step(dtype: torch.dtype | None) -> Callable[[], torch.Tensor]:
+        return lambda: train_step(model, loss_fn, optimizer, degraded, clean,
+                                  scaler if dtype == torch.float16 else None, dtype)
+
+    steps = {precision: step(dtype) for precision, dtype in precisions.items()}
+    for function in steps.values():  # one untimed step each: allocation and kernel selection
+        function()
+    times = time_interleaved(steps, rounds, device)
+    rows = {precision: {"seconds_per_step": min(spent), "seconds_per_step_median": statistics.median(spent),
+                        "images_per_s": preset.batch / min(spent), "steps_per_hour": 3600 / min(spent)}
+            for precision, spent in times.items()}
+    return {"network": preset.network, "batch": preset.batch, "crop": preset.crop, "loss": preset.loss,
+            "block": preset.block, "precisions": rows}
+
+
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
@@ -394,10 +437,14 @@ def run(
     tile: int = 384,
     overlap: int = 64,
     wait_idle: float = 0.0,
+    presets: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the benchmark; returns the JSON-ready results (see the module docstring)."""
-    names = names or list_models()
+    """Run the benchmark; returns the JSON-ready results (see the module docstring).
+
+    ``names=[]`` times no network (with ``presets``, only the presets' training throughput).
+    """
+    names = list_models() if names is None else names
     unknown = [name for name in names if name not in list_models()]
     if unknown:
         raise ValueError(f"unknown networks {unknown}; the networks are: {', '.join(list_models())}")
@@ -441,6 +488,10 @@ def run(
             for mode in ("inference", "training"):
                 for row in network[mode].values():
                     row["fraction_of_conv"] = row["gflops"] / limit["gflops"]
+        for preset in presets or []:
+            say(f"[{device}] preset {preset}: training throughput")
+            _idle(wait_idle)
+            entry.setdefault("presets", {})[preset] = bench_preset(preset, device, rounds, amp=amp)
         if restore_megapixels > 0:
             say(f"[{device}] tiled restore of {restore_megapixels} megapixels with {restore_network}")
             entry["restore"] = bench_restore(restore_network, restore_megapixels, tile, overlap, device)
@@ -472,6 +523,13 @@ def table(results: dict[str, Any]) -> str:
             for note in network["notes"]:
                 lines.append(f"{device:6} {name:15} note: {note}")
         lines.append(f"{device:6} 3x3 convolution throughput: {limit:.1f} GFLOP/s")
+        for preset, row in entry.get("presets", {}).items():
+            for precision, speed in row["precisions"].items():
+                lines.append(
+                    f"{device:6} train {preset} ({row['network']}, {row['batch']} x {row['crop']}^2, "
+                    f"{precision}): {speed['seconds_per_step']:.2f} s/step, "
+                    f"{speed['images_per_s']:.2f} img/s, {speed['steps_per_hour']:.0f} steps/h"
+                )
         if "restore" in entry:
             r = entry["restore"]
             peak = "-" if r["peak_mib"] is None else f"{r['peak_mib']:.0f} MiB"
@@ -502,8 +560,12 @@ def write_json(results: dict[str, Any], path: str | Path) -> Path:
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``durn-teach bench``."""
-    parser.add_argument("--networks", nargs="+", choices=list_models(), metavar="NAME",
-                        help="networks to run (default: all six)")
+    from durn_teach.train.presets import PRESETS
+
+    parser.add_argument("--networks", nargs="*", choices=list_models(), metavar="NAME",
+                        help="networks to run (default: all six; none with an empty list)")
+    parser.add_argument("--presets", nargs="+", choices=list(PRESETS), metavar="PRESET",
+                        help="also time a training step of these presets, as `durn-teach train` runs them")
     parser.add_argument("--size", type=positive_int, default=128,
                         help="side of the square input (default 128)")
     parser.add_argument("--batch", type=positive_int, default=1, help="images per batch (default 1)")
@@ -544,7 +606,8 @@ def main(args: argparse.Namespace) -> int:
             rounds=args.rounds, compile=args.compile, amp=args.amp, train=args.train,
             conv_side=args.conv_side, restore_megapixels=args.restore_megapixels,
             restore_network=args.restore_network, tile=args.tile, overlap=args.overlap,
-            wait_idle=args.wait_idle, progress=lambda message: print(message, file=sys.stderr, flush=True),
+            wait_idle=args.wait_idle, presets=args.presets,
+            progress=lambda message: print(message, file=sys.stderr, flush=True),
         )
     except ValueError as error:
         raise SystemExit(f"durn-teach bench: {error}") from None

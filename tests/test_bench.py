@@ -59,3 +59,29 @@ def test_table_lists_every_variant():
     results = run(names=["DuRN-P"], size=16, rounds=1, conv_side=16, devices=["cpu"], train=False)
     lines = table(results).splitlines()
     assert sum("DuRN-P" in line for line in lines) == 2  # reference and fast inference
+
+
+def test_a_preset_s_training_throughput_is_timed_as_train_runs_it(capsys):
+    from durn_teach.bench import bench_preset
+
+    row = bench_preset("gaussian-gray", torch.device("cpu"), rounds=1, amp=True, quick=True, batch=2, crop=16,
+                       model_options={"dim": 8}, block="DuRB-S")
+    assert (row["network"], row["batch"], row["crop"], row["loss"], row["block"]) == \
+        ("DuRN-P", 2, 16, "l2", "DuRB-S")
+    assert set(row["precisions"]) == {"float32", "bfloat16"}
+    for speed in row["precisions"].values():
+        assert speed["seconds_per_step"] > 0
+        assert speed["images_per_s"] == pytest.approx(2 / speed["seconds_per_step"])
+        assert speed["steps_per_hour"] == pytest.approx(3600 / speed["seconds_per_step"])
+    results = {"devices": {"cpu": {"conv_throughput": {"gflops": 1.0}, "networks": {},
+                                   "presets": {"gaussian-gray": row}}}}
+    assert "train gaussian-gray (DuRN-P, 2 x 16^2, float32):" in table(results)
+
+
+def test_only_presets_with_an_empty_network_list(tmp_path):
+    path = tmp_path / "presets.json"
+    assert main(["bench", "--networks", "--presets", "real-noise-crops", "--rounds", "1", "--conv-side", "16",
+                 "--device", "cpu", "--json", str(path)]) == 0
+    cpu = json.loads(path.read_text())["devices"]["cpu"]
+    assert cpu["networks"] == {} and set(cpu["presets"]) == {"real-noise-crops"}
+    assert cpu["presets"]["real-noise-crops"]["network"] == "DuRN-P-no-norm"
