@@ -12,7 +12,7 @@ import torchinfo
 from torch import nn
 
 from durn_teach.checkpoints import CheckpointError, non_finite, read_state_dict
-from durn_teach.cross_task import BLOCK_TYPES, BlockType, swap_blocks
+from durn_teach.cross_task import BlockType, swap_blocks
 from durn_teach.machine import pick_device
 from durn_teach.networks import MODELS
 from durn_teach.pretrained import entry, list_pretrained, weights_path
@@ -52,8 +52,6 @@ def build_model(name: str, reference: bool = False, block: BlockType | None = No
     if impossible:
         raise ValueError(f"{name} cannot be built with {impossible}: sizes and counts must be positive "
                          "integers")
-    if block is not None and block not in BLOCK_TYPES:
-        raise ValueError(f"unknown block type {block!r}; the blocks are: {', '.join(BLOCK_TYPES)}")
     try:
         model = builder(**options)
     except TypeError as error:
