@@ -18,6 +18,7 @@ from durn_teach import pretrained
 from durn_teach.crops import ROLES, read_crops
 from durn_teach.evaluate import level_label
 from durn_teach.metrics import paper_psnr_ssim
+from durn_teach.train.presets import PRESETS
 
 
 def html_table(header: list[str], rows: list[list[str]]) -> Any:
@@ -62,6 +63,14 @@ def checkpoint_table(name: str) -> Any:
         ["SHA-256", f"<code>{entry['sha256']}</code>"],
     ]
     return html_table(["", name], rows)
+
+
+def sittings(name: str, presets: tuple[str, ...] = ()) -> str:
+    """What each sitting of a shipped checkpoint changed from the paper: the docstrings of the
+    presets its registry entry lists (or of ``presets``), each under its name."""
+    names = presets or tuple(dict.fromkeys(stage["preset"] for stage in
+                                           pretrained.entry(name).get("stages", [pretrained.entry(name)])))
+    return "\n".join(f"{preset}:\n    {(PRESETS[preset].__doc__ or '').strip()}\n" for preset in names)
 
 
 def comparison_table(result: dict[str, Any], published: tuple[float, float] | None = None,

@@ -78,7 +78,7 @@ def test_unknown_preset_and_bad_changes_are_named():
         get_preset("real-noise", bacth=3)
     with pytest.raises(ValueError, match="batch must be a positive integer, got 0"):
         get_preset("real-noise", batch=0)
-    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 16
+    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 17
 
 
 def test_each_presets_docstring_states_where_it_departs_from_the_release():
@@ -418,9 +418,60 @@ def test_the_shipped_checkpoints_settings_derive_from_the_papers():
         "name", "lr", "epochs", "schedule", "milestones", "init"}
     assert changed("real-noise-crops", "real-noise") == {
         "name", "data", "batch", "crop", "epochs", "milestones", "checkpoint_every"}
+    assert changed("real-noise-crops-stage2", "real-noise-crops") == {
+        "name", "epochs", "epoch_size", "schedule", "milestones", "dihedral", "init"}
+    stage2 = get_preset("real-noise-crops-stage2")  # 80 crops an epoch: 5 batches of 16
+    assert stage2.epochs * stage2.epoch_size // stage2.batch == 1200
+    departs = PRESETS["real-noise-crops-stage2"].__doc__.split("Departs")[1]
+    assert "eight flips and 90-degree rotations" in departs
     real = get_preset("real-noise-crops")  # 73 training crops: 5 batches of 16 an epoch
     assert real.epochs * -(-73 // real.batch) == 1225
     assert [m / real.epochs for m in real.milestones] == pytest.approx([1000 / 3500, 2000 / 3500], abs=1e-3)
+
+
+class _Ramp(Dataset):
+    """One pair whose pixels are all different, so each of the square's symmetries is told apart."""
+
+    def __init__(self, pair: bool = True) -> None:
+        self.pair = pair
+
+    def __len__(self) -> int:
+        return 1
+
+    def __getitem__(self, index: int):
+        image = torch.arange(2 * 4 * 4.0).reshape(2, 4, 4)
+        return (image + 100, image, "name") if self.pair else image
+
+
+def test_dihedral_turns_both_images_of_a_pair_alike_through_all_eight_symmetries():
+    from durn_teach.train.data import SeededSamples, _Dihedral
+
+    image = torch.arange(2 * 4 * 4.0).reshape(2, 4, 4)
+    symmetries = {tuple(turned.flatten().tolist()) for k in range(4) for turned in
+                  (image.rot90(k, dims=(-2, -1)), image.rot90(k, dims=(-2, -1)).flip(-1))}
+    assert len(symmetries) == 8
+    seen = set()
+    for seed in range(64):
+        degraded, clean, name = _Dihedral(_Ramp())[0]
+        assert torch.equal(degraded, clean + 100) and name == "name"  # what follows the pair is kept
+        degraded, clean = SeededSamples(_Dihedral(_Ramp()))[(0, seed)]
+        assert torch.equal(degraded, clean + 100)
+        seen.add(tuple(clean.flatten().tolist()))
+    assert seen == symmetries
+    first, again = (SeededSamples(_Dihedral(_Ramp()))[(0, 7)][1] for _ in range(2))
+    assert torch.equal(first, again)  # the draw is the sample's seed's
+    alone = SeededSamples(_Dihedral(_Ramp(pair=False)))[(0, 3)]  # clean images only (Gaussian)
+    assert alone[0].shape == (2, 4, 4) and tuple(alone[0].flatten().tolist()) in symmetries
+
+
+def test_a_dihedral_preset_turns_its_training_crops_and_not_its_validation(tmp_path):
+    from durn_teach.train.data import _Dihedral, training_data
+
+    preset = get_preset("real-noise-crops", quick=True).replace(dihedral=True)
+    train, val, _ = training_data(preset, 3, root=tmp_path)  # no PolyU here: built-in images
+    assert isinstance(train.dataset, _Dihedral) and not isinstance(val, _Dihedral)
+    plain, _, _ = training_data(preset.replace(dihedral=False), 3, root=tmp_path)
+    assert not isinstance(plain.dataset, _Dihedral)
 
 
 def batchnorm_weights(model):

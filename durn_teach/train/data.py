@@ -161,7 +161,8 @@ def builtin_data(preset: Preset, channels: int, split: str = "train") -> Dataset
     size = preset.epoch_size or 4 * len(names)
     repeats = -(-size // len(names))
     images = BuiltinImages(names, channels, crop_size=preset.crop, degrade=degrade, repeats=repeats)
-    return Subset(_Flipped(images) if preset.hflip else images, range(size))
+    images = _Flipped(images) if preset.hflip else images
+    return Subset(_Dihedral(images) if preset.dihedral else images, range(size))
 
 
 class _Flipped(Dataset):
@@ -178,6 +179,33 @@ class _Flipped(Dataset):
         if torch.rand(()) < 0.5:
             degraded, clean = degraded.flip(-1), clean.flip(-1)
         return degraded, clean, *rest
+
+
+class _Dihedral(Dataset):
+    """Each pair turned by one of the square's eight symmetries, drawn uniformly (not in the paper).
+
+    ``k`` quarter turns, then a left-right flip for ``k >= 4``: the four rotations and their
+    mirror images. Square crops keep their shape.
+    """
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> Any:
+        sample = self.dataset[index]
+        k = int(torch.randint(8, ()))
+
+        def turn(image: torch.Tensor) -> torch.Tensor:
+            image = image.rot90(k % 4, dims=(-2, -1))
+            return image.flip(-1) if k >= 4 else image
+
+        if torch.is_tensor(sample):  # clean images only (the Gaussian setting)
+            return turn(sample)
+        degraded, clean, *rest = sample
+        return turn(degraded), turn(clean), *rest
 
 
 class _CentreCrop(Dataset):
@@ -247,6 +275,8 @@ def training_data(preset: Preset, channels: int, root: str | Path | None = None,
         train = Subset(train, sorted(chosen.tolist()))
     elif preset.epoch_size is not None and preset.epoch_size > len(train):
         train = _Repeated(train, preset.epoch_size)
+    if preset.dihedral:
+        train = _Dihedral(train)
     options = {"limit": VALIDATION_IMAGES}
     if preset.sigmas:
         options["sigma"] = 50
