@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 from torch import nn
 from tqdm import tqdm
 
@@ -66,7 +67,7 @@ def dark_channel_prior(hazy: np.ndarray, omega: float) -> np.ndarray:
 
 
 RAIN_TRAINING = (("rain100l", {}), ("raintrainh", {}))
-DROP_TRAINING = (("photos", {"degradation": "raindrops"}),)
+DROP_TRAINING = (("photos", {"degradation": "raindrops-real"}),)  # drops like the real pairs' ones
 BLUR_TRAINING = (("photos", {"degradation": "motion-blur"}),)
 HAZE_TRAINING = (("photos", {"degradation": "haze"}),)
 # Each task's classical methods of chapter 8: the first is the method "classical", any other is
@@ -120,12 +121,38 @@ def draw(data: Any, key: tuple[int, int]) -> Pair:
     return as_image(degraded), as_image(clean), {}
 
 
-def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None = None) -> list[Pair]:
+def drop_look(degraded: np.ndarray, clean: np.ndarray) -> dict[str, float]:
+    """How drops change a photograph (chapter 14), from the pair alone: ``covered``, the share of
+    pixels whose mean absolute difference over the channels, averaged over 15x15 px, exceeds 0.15;
+    ``brighter``, the mean signed difference there; ``sharpness``, the mean absolute Laplacian of
+    the rainy image over the clean one's where that difference stays under 0.03 (the view
+    through the glass, away from the drops)."""
+    change = ndimage.uniform_filter(np.abs(degraded - clean).mean(-1), 15)
+    covered, clear = change > 0.15, change < 0.03
+
+    def detail(image: np.ndarray) -> float:
+        return float(np.abs(ndimage.laplace(image.mean(-1)))[clear].mean()) if clear.any() else float("nan")
+
+    return {"covered": float(covered.mean()),
+            "brighter": float((degraded - clean).mean(-1)[covered].mean()) if covered.any() else 0.0,
+            "sharpness": detail(degraded) / detail(clean)}
+
+
+def training_sets(baseline: Baseline, photos: dict[str, Any] | None = None
+                  ) -> list[tuple[str, dict[str, Any]]]:
+    """The (dataset, options) whose training split chooses the parameter; ``photos``: the options
+    of a protocol on degraded photographs, so that its method is chosen on the same degradation."""
+    return [(name, {**options, **(photos or {})} if name == "photos" else options)
+            for name, options in baseline.choose_on]
+
+
+def choice_pairs(baseline: Baseline, root: str | Path | None, crop: int | None = None,
+                 photos: dict[str, Any] | None = None) -> list[Pair]:
     """The training pairs that choose the parameter: ``choose_count`` crops (``crop``, default the
-    baseline's ``choose_crop``) drawn with fixed seeds."""
+    baseline's ``choose_crop``) drawn with fixed seeds, of :func:`training_sets`."""
     crop = crop or baseline.choose_crop
     sets = [get_dataset(name, root=root, split="train", crop_size=crop, **options)
-            for name, options in baseline.choose_on]
+            for name, options in training_sets(baseline, photos)]
     pairs = []
     for index in range(baseline.choose_count):
         data = sets[index % len(sets)]
@@ -145,9 +172,10 @@ def choose_parameter(baseline: Baseline, pairs: list[Pair], space: str) -> tuple
 
 
 def describe_choice(baseline: Baseline, best: float, scores: dict[str, float], pairs: list[Pair],
-                    crop: int) -> dict[str, Any]:
+                    crop: int, photos: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON record of a classical method: what it is, its grid, the training pairs, the choice."""
-    training = " and ".join(name for name, _ in baseline.choose_on)
+    training = " and ".join(f"{name} ({options['degradation']})" if "degradation" in options else name
+                            for name, options in training_sets(baseline, photos))
     return {
         "label": f"{baseline.label}, {baseline.parameter} {best}", "key": baseline.key,
         "how": baseline.how, "parameter": baseline.parameter, "grid": list(baseline.grid),
@@ -219,11 +247,12 @@ def compare_task(
                 if baseline.told and not told:
                     told = [known(data, index) for index in range(count)]
                 tick = time.perf_counter()
-                pairs = choice_pairs(baseline, root, choice_crop)
+                photos = spec.options if spec.dataset == "photos" else None
+                pairs = choice_pairs(baseline, root, choice_crop, photos)
                 best, scores = choose_parameter(baseline, pairs, spec.space)
                 key = "classical" if rank == 0 else baseline.key
                 described[key] = describe_choice(baseline, best, scores, pairs,
-                                                 choice_crop or baseline.choose_crop)
+                                                 choice_crop or baseline.choose_crop, photos)
                 scored = score_classical(baseline, best, items, told, spec, progress)
                 results[key] = {"psnr": scored["psnr"], "ssim": scored["ssim"],
                                 "seconds": round(time.perf_counter() - tick, 2), "rows": scored["rows"]}
@@ -239,6 +268,10 @@ def compare_task(
                           progress=progress)
         results[method] = {"psnr": scored["psnr"], "ssim": scored["ssim"],
                            "seconds": round(time.perf_counter() - tick, 2), "rows": scored["rows"]}
+        if method == "degraded" and spec.task == "raindrops":
+            looks = [drop_look(as_image(item[0]), as_image(item[1])) for item in items]
+            results[method]["look"] = {key: float(np.nanmean([look[key] for look in looks]))
+                                       for key in looks[0]}
     title = getattr(data, "title", protocol)
     return {
         "kind": "durn-teach comparison",

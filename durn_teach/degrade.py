@@ -227,13 +227,15 @@ def raindrops(
     count: int = 30,
     radius: tuple[float, float] = (5.0, 15.0),
     blur: float = 2.0,
+    glow: float = 0.0,
     seed: Seed = None,
 ) -> np.ndarray:
     """Raindrops on the lens, ``y = (1 - M) x + R`` (Qian et al. 2018), drawn drop by drop.
 
     Each drop is an ellipse with a radius drawn from ``radius`` (pixels); it acts as a small
     lens and shows an out-of-focus (Gaussian blur ``blur``), upside-down view of a region three
-    times its size, darker towards its rim; its soft edge is the mask ``M``. Drops are drawn one
+    times its size, darker towards its rim and moved towards white by ``glow`` (a drop gathers
+    light from the bright sky above it); its soft edge is the mask ``M``. Drops are drawn one
     after the other from ``seed``, so a larger ``count`` adds drops to the same ones.
     """
     check_image(image)
@@ -242,6 +244,8 @@ def raindrops(
     low, high = radius
     if not 0 < low <= high:
         raise ValueError(f"radius must be a range (low, high) with 0 < low <= high, got {radius!r}")
+    if not 0 <= glow <= 1:
+        raise ValueError(f"glow must be in [0, 1], got {glow!r}")
     rng = np.random.default_rng(seed)
     height, width = image.shape[:2]
     colour = image.astype(np.float64).reshape(height, width, -1)
@@ -262,5 +266,6 @@ def raindrops(
             for c in range(colour.shape[2])
         ], axis=-1)
         view = np.clip(view * (0.75 + 0.3 * (1 - np.minimum(rho, 1) ** 2))[..., None], 0.0, 1.0)
+        view = view + glow * (1 - view)
         result[top:bottom, left:right] = (1 - mask) * result[top:bottom, left:right] + mask * view
     return result.reshape(image.shape).astype(image.dtype)

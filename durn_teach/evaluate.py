@@ -90,6 +90,10 @@ PROTOCOLS: dict[str, Protocol] = {
         Protocol("raindrop-synthetic", "raindrops", "DuRN-S-P", "photos", "test", "y", {}, bgr=True,
                  options={"degradation": "raindrops"},
                  note="kodim17-24 with chapter 6's 30 synthetic drops of a fixed seed (synthetic data)"),
+        Protocol("raindrop-dense", "raindrops", "DuRN-S-P", "photos", "test", "y", {}, bgr=True,
+                 options={"degradation": "raindrops-real"},
+                 note="kodim17-24 with dense, bright synthetic drops of a fixed seed, matched to the real "
+                 "RainDrop pairs (synthetic data)"),
         Protocol("rain100l", "rain streaks", "DuRN-S", "rain100l", "test", "y", {},
                  note="the 20 Rain100L pairs held out, by background, from the course's training side "
                  "(not in the paper's tables)"),

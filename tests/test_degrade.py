@@ -116,6 +116,15 @@ def test_raindrops_zero_count_is_identity_and_drops_are_local() -> None:
     assert 0 < changed.mean() < 0.2
 
 
+def test_glowing_drops_are_brighter_in_the_same_places_and_no_glow_is_the_default() -> None:
+    plain, bright = (degrade.raindrops(COLOUR, 6, radius=(4, 8), glow=g, seed=3) for g in (0.0, 0.3))
+    np.testing.assert_array_equal(plain, degrade.raindrops(COLOUR, 6, radius=(4, 8), seed=3))
+    drops = np.any(plain != COLOUR, axis=-1)
+    assert np.array_equal(np.any(bright != COLOUR, axis=-1), drops)
+    assert (bright >= plain - 1e-12).all() and bright[drops].mean() > plain[drops].mean() + 0.05
+    assert bright.max() <= 1.0
+
+
 @pytest.mark.parametrize("length", [0, 1, 7.5, 20])
 @pytest.mark.parametrize("angle", [0, 30, 90, 135])
 def test_linear_kernel(length: float, angle: float) -> None:
@@ -179,6 +188,7 @@ def test_motion_blur_is_a_convolution_that_keeps_the_mean() -> None:
         (lambda: degrade.rain_streaks(GRAY, 2.0), ValueError, "density must lie in"),
         (lambda: degrade.raindrops(GRAY, 2.5), ValueError, "count must be a non-negative integer"),
         (lambda: degrade.raindrops(GRAY, 3, radius=(5, 2)), ValueError, "0 < low <= high"),
+        (lambda: degrade.raindrops(GRAY, 3, glow=1.5), ValueError, r"glow must be in \[0, 1\], got 1.5"),
     ],
 )
 def test_bad_input(call, error: type[Exception], message: str) -> None:

@@ -146,8 +146,8 @@ def test_rain_protocols_refuse_noise_methods_and_noise_protocols_rain_methods(ra
     command = ["compare", "rain100l", "--weights", "x", "--methods", "bm3d", "--data-root", str(rain_root)]
     assert main(command) == 2
     assert "has no method bm3d" in capsys.readouterr().err
-    assert {"rain100l", "rain100h", "raindrop-real", "raindrop-synthetic", "blur-synthetic", "sots-examples",
-            "haze-synthetic"} <= set(task_protocols())
+    assert {"rain100l", "rain100h", "raindrop-real", "raindrop-synthetic", "raindrop-dense", "blur-synthetic",
+            "sots-examples", "haze-synthetic"} <= set(task_protocols())
 
 
 @pytest.mark.parametrize(
@@ -209,6 +209,50 @@ def test_the_blur_of_a_test_photograph_is_chapter_8s_and_its_true_kernel_is_told
     train = DegradedPhotos(photo_root, "train", crop_size=32, degradation="motion-blur")
     assert {item.name for item in train.items} == {"Kodak24/kodim01.png", "CBSD68/101085.png"}
     assert train.known((1, 5))["kernel"].sum() == pytest.approx(1.0)
+
+
+def test_dense_drops_cover_and_brighten_more_than_chapter_6s_and_choose_the_median_on_themselves(photo_root,
+                                                                                                 tmp_path):
+    from durn_teach.compare_tasks import training_sets
+    from durn_teach.data import DegradedPhotos
+    from durn_teach.data.photos import DEGRADATIONS
+    from durn_teach.metrics import paper_psnr_ssim
+
+    clean = _photo(tmp_path / "photo.png", 11, size=(256, 384))  # half a Kodak photograph
+    mild, dense = (DEGRADATIONS[name](clean, np.random.default_rng(5), False)[0]
+                   for name in ("raindrops", "raindrops-real"))
+    covered = {name: (np.abs(y - clean).mean(-1) > 0.15).mean()
+               for name, y in (("mild", mild), ("dense", dense))}
+    assert covered["dense"] > 4 * covered["mild"] and 0.05 < covered["dense"] < 0.6
+    assert dense.mean() > clean.mean() + 0.02  # the drops glow
+    assert paper_psnr_ssim(dense, clean, "y")[0] < paper_psnr_ssim(mild, clean, "y")[0] - 5
+    train = DegradedPhotos(photo_root, "train", crop_size=32, degradation="raindrops-real")
+    assert len({train[(0, seed)][0].numpy().tobytes() for seed in range(3)}) == 3  # a new draw each time
+    median = BASELINES["raindrops"][0]
+    assert training_sets(median, {"degradation": "raindrops"}) == [("photos", {"degradation": "raindrops"})]
+    assert training_sets(median) == [("photos", {"degradation": "raindrops-real"})]  # for the real pairs
+    result = compare_task(None, "raindrop-dense", methods=("degraded", "classical"), root=photo_root,
+                          choice_crop=32, progress=False)
+    assert "photos (raindrops-real)" in result["methods"]["classical"]["chosen_on"]
+    assert set(result["results"]["synthetic"]["degraded"]["look"]) == {"covered", "brighter", "sharpness"}
+    degraded, clean, _ = DegradedPhotos(photo_root, "test", degradation="raindrops-real")[0]
+    first = paper_psnr_ssim(degraded.permute(1, 2, 0).numpy(), clean.permute(1, 2, 0).numpy(), "y")[0]
+    assert result["results"]["synthetic"]["degraded"]["rows"][0]["psnr"] == pytest.approx(first)
+
+
+def test_drop_look_measures_cover_brightening_and_softening_from_the_pair_alone(tmp_path):
+    from scipy import ndimage
+
+    from durn_teach.compare_tasks import drop_look
+
+    clean = _photo(tmp_path / "photo.png", 12, size=(128, 160))
+    assert drop_look(clean, clean) == {"covered": 0.0, "brighter": 0.0, "sharpness": 1.0}
+    patch = clean.copy()
+    patch[32:96, 40:120] = np.clip(patch[32:96, 40:120] + 0.4, 0, 1)  # a quarter of the view, brighter
+    look = drop_look(patch, clean)
+    assert 0.15 < look["covered"] < 0.3 and look["brighter"] > 0.2 and look["sharpness"] == pytest.approx(1.0)
+    softened = drop_look(ndimage.gaussian_filter(clean, (1, 1, 0)), clean)
+    assert softened["covered"] == 0.0 and softened["sharpness"] < 0.8
 
 
 def test_haze_training_depth_stands_in_for_a_scene_and_spans_near_to_far():
