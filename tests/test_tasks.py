@@ -163,6 +163,14 @@ def test_the_cpu_presets_say_what_they_change_and_run_quick_on_built_in_images(n
     assert "synthetic" in settings["data_used"]
 
 
+def test_the_raindrop_second_sitting_trains_on_the_realistic_drops(tmp_path, one_thread):
+    preset = get_preset("raindrop-photos-stage2", quick=True)
+    result = fit(preset, tmp_path / "run", device="cpu", max_steps=1, progress=False)
+    settings = json.loads((tmp_path / "run" / "preset.json").read_text())
+    assert result.step == 1 and settings["data_options"]["degradation"] == "raindrops-real"
+    assert "synthetic" in settings["data_used"]
+
+
 # ------------------------------------------------------------------------------------------------
 # Motion blur and haze: photographs with chapter 6's degradations, real SOTS pairs
 # ------------------------------------------------------------------------------------------------
