@@ -126,16 +126,17 @@ def drop_look(degraded: np.ndarray, clean: np.ndarray) -> dict[str, float]:
     pixels whose mean absolute difference over the channels, averaged over 15x15 px, exceeds 0.15;
     ``brighter``, the mean signed difference there; ``sharpness``, the mean absolute Laplacian of
     the rainy image over the clean one's where that difference stays under 0.03 (the view
-    through the glass, away from the drops)."""
+    through the glass, away from the drops; nan where there is no such detail)."""
     change = ndimage.uniform_filter(np.abs(degraded - clean).mean(-1), 15)
     covered, clear = change > 0.15, change < 0.03
 
     def detail(image: np.ndarray) -> float:
-        return float(np.abs(ndimage.laplace(image.mean(-1)))[clear].mean()) if clear.any() else float("nan")
+        return float(np.abs(ndimage.laplace(image.mean(-1)))[clear].mean()) if clear.any() else 0.0
 
+    rainy, plain = detail(degraded), detail(clean)  # nan where the clean view has no detail to compare
     return {"covered": float(covered.mean()),
             "brighter": float((degraded - clean).mean(-1)[covered].mean()) if covered.any() else 0.0,
-            "sharpness": detail(degraded) / detail(clean)}
+            "sharpness": rainy / plain if plain > 0 else float("nan")}
 
 
 def training_sets(baseline: Baseline, photos: dict[str, Any] | None = None

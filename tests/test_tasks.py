@@ -169,6 +169,12 @@ def test_the_raindrop_second_sitting_trains_on_the_realistic_drops(tmp_path, one
     settings = json.loads((tmp_path / "run" / "preset.json").read_text())
     assert result.step == 1 and settings["data_options"]["degradation"] == "raindrops-real"
     assert "synthetic" in settings["data_used"]
+    from durn_teach.data.photos import DEGRADATIONS
+    from durn_teach.train.data import _builtin_degradation
+
+    clean = np.full((32, 32, 3), 0.4)
+    drawn = _builtin_degradation("photos", preset.data_options)(clean, np.random.default_rng(3))
+    assert np.array_equal(drawn, DEGRADATIONS["raindrops-real"](clean, np.random.default_rng(3), True)[0])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -261,6 +267,10 @@ def test_drop_look_measures_cover_brightening_and_softening_from_the_pair_alone(
     assert 0.15 < look["covered"] < 0.3 and look["brighter"] > 0.2 and look["sharpness"] == pytest.approx(1.0)
     softened = drop_look(ndimage.gaussian_filter(clean, (1, 1, 0)), clean)
     assert softened["covered"] == 0.0 and softened["sharpness"] < 0.8
+    flat = np.full((40, 40, 3), 0.5)
+    assert np.isnan(drop_look(flat, flat)["sharpness"])  # no detail to compare: nan, not an error
+    brighter = drop_look(flat + 0.4, flat)
+    assert np.isnan(brighter["sharpness"]) and brighter["covered"] == 1.0
 
 
 def test_haze_training_depth_stands_in_for_a_scene_and_spans_near_to_far():

@@ -466,14 +466,17 @@ def test_dihedral_turns_both_images_of_a_pair_alike_through_all_eight_symmetries
     assert alone[0].shape == (2, 4, 4) and tuple(alone[0].flatten().tolist()) in symmetries
 
 
-def test_a_dihedral_preset_turns_its_training_crops_and_not_its_validation(tmp_path):
+def test_a_dihedral_preset_turns_its_training_crops_and_not_its_validation(tmp_path, monkeypatch):
     from durn_teach.train.data import _Dihedral, training_data
 
     preset = get_preset("real-noise-crops", quick=True).replace(dihedral=True)
-    train, val, _ = training_data(preset, 3, root=tmp_path)  # no PolyU here: built-in images
-    assert isinstance(train.dataset, _Dihedral) and not isinstance(val, _Dihedral)
+    train, _, _ = training_data(preset, 3, root=tmp_path)  # no PolyU here: built-in images
+    assert isinstance(train.dataset, _Dihedral)
     plain, _, _ = training_data(preset.replace(dihedral=False), 3, root=tmp_path)
     assert not isinstance(plain.dataset, _Dihedral)
+    monkeypatch.setattr("durn_teach.train.data.paper_data", lambda *args, **extra: _Ramp())
+    train, val, _ = training_data(get_preset("real-noise-crops-stage2"), 3, root=tmp_path)  # a dataset's path
+    assert isinstance(train, _Dihedral) and isinstance(val, _Ramp) and len(train) == 80  # 80 crops an epoch
 
 
 def batchnorm_weights(model):
