@@ -184,6 +184,16 @@ def test_shipped_results_are_of_the_shipped_weights():
                 assert scores["ssim"] == payload["results"][sigma]["network"]["ssim"]
 
 
+def test_the_committed_real_noise_comparison_tuned_on_todays_grid():
+    from durn_teach.compare import TUNING_GRID
+
+    result = pretrained.evaluation("real-noise", "polyu-crops")
+    for method in ("nlm", "bm3d"):
+        tuning = result["methods"][method]["tuning"]
+        assert tuple(tuning["grid"]) == TUNING_GRID, f"{method}: run durn-teach compare polyu-crops again"
+        assert tuning["chosen"] == max(TUNING_GRID, key=lambda level: tuning["scores"][f"{level:g}"]["psnr"])
+
+
 def test_the_wheel_carries_the_shipped_files():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = project["tool"]["setuptools"]["package-data"]["durn_teach"]
