@@ -68,8 +68,7 @@ def checkpoint_table(name: str) -> Any:
 def sittings(name: str, presets: tuple[str, ...] = ()) -> str:
     """What each sitting of a shipped checkpoint changed from the paper: the docstrings of the
     presets its registry entry lists (or of ``presets``), each under its name."""
-    names = presets or tuple(dict.fromkeys(stage["preset"] for stage in
-                                           pretrained.entry(name).get("stages", [pretrained.entry(name)])))
+    names = presets or tuple(dict.fromkeys(pretrained.sitting_presets(name)))
     return "\n".join(f"{preset}:\n    {(PRESETS[preset].__doc__ or '').strip()}\n" for preset in names)
 
 

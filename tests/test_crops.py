@@ -123,12 +123,12 @@ def test_sittings_gives_each_shipped_sittings_preset_and_its_departures_once(mon
 
     stages = [{"preset": "rain-streak-rain100l"}, {"preset": "rain-streak-rain100l-stage2"},
               {"preset": "rain-streak-rain100l-stage2"}]
-    monkeypatch.setattr("durn_teach.pretrained.entry", lambda name: {"preset": stages[-1]["preset"],
-                                                                     "stages": stages})
+    monkeypatch.setattr("durn_teach.pretrained.entry",
+                        lambda name, folder=None: {"preset": stages[-1]["preset"], "stages": stages})
     text = report.sittings("rain-streak")
     assert text.count("rain-streak-rain100l:\n") == 1 and text.count("rain-streak-rain100l-stage2:\n") == 1
     assert text.index("rain-streak-rain100l:") < text.index("rain-streak-rain100l-stage2:")
     assert PRESETS["rain-streak-rain100l-stage2"].__doc__.strip() in text
-    monkeypatch.setattr("durn_teach.pretrained.entry", lambda name: {"preset": "haze-photos"})
+    monkeypatch.setattr("durn_teach.pretrained.entry", lambda name, folder=None: {"preset": "haze-photos"})
     assert report.sittings("haze").startswith("haze-photos:\n    Haze with DuRN-US")
     assert report.sittings("x", ("real-noise",)).startswith("real-noise:\n")

@@ -36,6 +36,15 @@ def test_something_is_shipped_and_listed():
                         "rain-streak": "DuRN-S", "raindrop": "DuRN-S-P", "real-noise": "DuRN-P-no-norm"}
 
 
+def test_sitting_presets_list_each_sitting_and_end_with_the_entrys_preset():
+    for name, record in SHIPPED.items():
+        presets = pretrained.sitting_presets(name)
+        assert presets[-1] == record["preset"]
+        assert presets == ([stage["preset"] for stage in record["stages"]] if "stages" in record
+                           else [record["preset"]])
+    assert pretrained.sitting_presets("real-noise") == ["real-noise-crops", "real-noise-crops-stage2"]
+
+
 def shipped_file(name: str) -> Path:
     """Where a shipped checkpoint's weights are in this checkout: the package, or weights/ if large."""
     record = SHIPPED[name]

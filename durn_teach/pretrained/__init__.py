@@ -69,6 +69,13 @@ def entry(name: str, folder: str | Path | None = None) -> dict[str, Any]:
     return entries[name]
 
 
+def sitting_presets(name: str, folder: str | Path | None = None) -> list[str]:
+    """The preset of each sitting a shipped checkpoint was trained in, first to last (one for a
+    checkpoint of a single sitting, whose entry has no ``stages``)."""
+    record = entry(name, folder)
+    return [stage["preset"] for stage in record.get("stages", [record])]
+
+
 def cache_folder() -> Path:
     """Where downloaded weights are kept: ``$DURN_WEIGHTS_CACHE``, else durn-teach/weights in the
     user's cache folder."""
