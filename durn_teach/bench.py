@@ -43,6 +43,7 @@ from durn_teach.arguments import positive_int, whole_number
 from durn_teach.inference import restore
 from durn_teach.machine import cpu_name
 from durn_teach.models import build_model, in_channels, list_models
+from durn_teach.precision import QUALITY_SETS, amp_quality, quality_set, quality_table
 from durn_teach.speed import adam, compile_model, conv_throughput, inference_copy, synchronize
 
 TOLERANCE = 1e-3  # float32 outputs in [0, 1] must agree with the baseline's within this
@@ -438,16 +439,25 @@ def run(
     overlap: int = 64,
     wait_idle: float = 0.0,
     presets: list[str] | None = None,
+    quality: list[str] | None = None,
+    data_root: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark; returns the JSON-ready results (see the module docstring).
 
     ``names=[]`` times no network (with ``presets``, only the presets' training throughput).
+    ``quality`` names shipped checkpoints (``[]``: all) whose PSNR in float32 and under
+    autocast is measured on their test sets under ``data_root`` (``durn_teach.precision``).
     """
     names = list_models() if names is None else names
     unknown = [name for name in names if name not in list_models()]
     if unknown:
         raise ValueError(f"unknown networks {unknown}; the networks are: {', '.join(list_models())}")
+    unknown = [name for name in quality or [] if name not in QUALITY_SETS]
+    if unknown:
+        raise ValueError(f"no precision check for {unknown}; the checkpoints: {', '.join(QUALITY_SETS)}")
+    checked = [] if quality is None else (quality or list(QUALITY_SETS))
+    test_sets = {name: quality_set(name, data_root)[1] for name in checked}  # missing data: fail at once
     if size < 1 or batch < 1 or rounds < 1:
         raise ValueError(f"size, batch and rounds must be positive, got {size}, {batch}, {rounds}")
     if devices is None:
@@ -492,6 +502,9 @@ def run(
             say(f"[{device}] preset {preset}: training throughput")
             _idle(wait_idle)
             entry.setdefault("presets", {})[preset] = bench_preset(preset, device, rounds, amp=amp)
+        for name, data in test_sets.items():
+            say(f"[{device}] {name}: float32 against half precision on its test set")
+            entry.setdefault("amp_quality", {})[name] = amp_quality(name, device, dataset=data)
         if restore_megapixels > 0:
             say(f"[{device}] tiled restore of {restore_megapixels} megapixels with {restore_network}")
             entry["restore"] = bench_restore(restore_network, restore_megapixels, tile, overlap, device)
@@ -591,6 +604,11 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="on a shared machine, wait up to this long for an idle CPU before each network")
     parser.add_argument("--threads", type=positive_int,
                         help="CPU threads for PyTorch (default: its own choice)")
+    parser.add_argument("--amp-quality", nargs="*", choices=list(QUALITY_SETS), metavar="NAME",
+                        help="also score these shipped checkpoints (none named: all) on their test sets "
+                             "in float32 and under autocast: the PSNR that half precision costs")
+    parser.add_argument("--data-root", help="the datasets' folder for --amp-quality (default $DURN_DATA "
+                                            "or the user cache)")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
 
 
@@ -606,12 +624,15 @@ def main(args: argparse.Namespace) -> int:
             rounds=args.rounds, compile=args.compile, amp=args.amp, train=args.train,
             conv_side=args.conv_side, restore_megapixels=args.restore_megapixels,
             restore_network=args.restore_network, tile=args.tile, overlap=args.overlap,
-            wait_idle=args.wait_idle, presets=args.presets,
-            progress=lambda message: print(message, file=sys.stderr, flush=True),
+            wait_idle=args.wait_idle, presets=args.presets, quality=args.amp_quality,
+            data_root=args.data_root, progress=lambda message: print(message, file=sys.stderr, flush=True),
         )
-    except ValueError as error:
+    except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f"durn-teach bench: {error}") from None
     print(table(results))
+    for device, entry in results["devices"].items():
+        if "amp_quality" in entry:
+            print(f"\n{device}: mixed precision's cost in quality\n{quality_table(entry['amp_quality'])}")
     if args.json:
         print(f"wrote {write_json(results, args.json)}")
     return 0

@@ -197,6 +197,7 @@ def evaluate(
     limit: int | None = None,
     save_dir: str | Path | None = None,
     tile: int | None = None,
+    amp: str | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Score ``model`` on a protocol's test set; returns a plain dict with per-image rows.
@@ -205,7 +206,8 @@ def evaluate(
     array) to its restoration, such as a classical method (``durn_teach.compare``).
     ``dataset`` (items ``(degraded, clean, name)``) replaces the protocol's test set, for
     instance a :class:`BuiltinTestSet`. ``save_dir`` keeps every restored image as the 8-bit
-    PNG the metric saw. ``tile`` restores each image in blended tiles of that size.
+    PNG the metric saw. ``tile`` restores each image in blended tiles of that size; ``amp``
+    (``"bfloat16"`` or ``"float16"``) runs a network under autocast, as ``restore`` does.
     The result: ``protocol``, ``network``, ``space``, ``sigma``, ``images``, mean ``psnr`` and
     ``ssim``, the ``published`` pair (or None), and ``rows`` (``name``, ``psnr``, ``ssim``).
     """
@@ -215,7 +217,9 @@ def evaluate(
     count = len(dataset) if limit is None else min(limit, len(dataset))
     if count == 0:
         raise ValueError(f"the test set of {protocol.name!r} is empty")
-    options = {"tile": tile} if tile is not None else {}
+    options: dict[str, Any] = {"tile": tile} if tile is not None else {}
+    if amp is not None:
+        options["amp"] = amp
     if save_dir is not None:
         save_dir = Path(save_dir)
         save_dir.mkdir(parents=True, exist_ok=True)

@@ -85,3 +85,28 @@ def test_only_presets_with_an_empty_network_list(tmp_path):
     cpu = json.loads(path.read_text())["devices"]["cpu"]
     assert cpu["networks"] == {} and set(cpu["presets"]) == {"real-noise-crops"}
     assert cpu["presets"]["real-noise-crops"]["network"] == "DuRN-P-no-norm"
+
+
+def test_the_precision_check_scores_a_shipped_checkpoint_in_float32_and_bfloat16():
+    from durn_teach.evaluate import BuiltinTestSet, evaluate, get_protocol
+    from durn_teach.models import load_pretrained
+    from durn_teach.precision import amp_quality, quality_table
+
+    protocol = get_protocol("bsd68", 50)
+    data = BuiltinTestSet(protocol, sigma=50, names=("camera", "coins"), size=32)
+    result = amp_quality("gaussian-gray", torch.device("cpu"), dataset=data)
+    assert (result["protocol"], result["sigma"], result["images"]) == ("bsd68", 50, 2)
+    exact, half = result["passes"]["float32"], result["passes"]["bfloat16"]
+    direct = evaluate(load_pretrained("DuRN-P", "gaussian-gray"), protocol, dataset=data, progress=False)
+    assert exact["psnr"] == pytest.approx(direct["psnr"], abs=1e-9)  # the exact path is evaluate's
+    assert half["psnr_change"] == pytest.approx(half["psnr"] - exact["psnr"])
+    changes = [h - e for h, e in zip(half["rows"], exact["rows"], strict=True)]
+    assert half["worst_image_change"] == max(changes, key=abs) and abs(half["psnr_change"]) < 1
+    assert "gaussian-gray  bsd68" in quality_table({"gaussian-gray": result})
+
+
+def test_the_precision_check_names_missing_data_before_any_timing(tmp_path):
+    with pytest.raises(SystemExit, match="durn-teach bench: BSD68: the folder .* does not exist; fetch"):
+        main(["bench", "--networks", "DuRN-P", "--amp-quality", "gaussian-gray", "--data-root", str(tmp_path)])
+    with pytest.raises(ValueError, match="no precision check for \\['DuRN-P'\\]"):
+        run(names=[], quality=["DuRN-P"])

@@ -19,7 +19,7 @@ LAYERS = [  # the README's layering, bottom first: a module may import only from
     {"checkpoints", "pretrained", "models", "authors"},
     {"data", "download", "inference"},
     {"train", "evaluate", "check"},
-    {"compare", "compare_tasks", "bench", "export", "crops", "report"},
+    {"compare", "compare_tasks", "precision", "bench", "export", "crops", "report"},
     {"cli", "__main__"},
 ]
 
