@@ -107,6 +107,7 @@ def test_the_precision_check_scores_a_shipped_checkpoint_in_float32_and_bfloat16
 
 def test_the_precision_check_names_missing_data_before_any_timing(tmp_path):
     with pytest.raises(SystemExit, match="durn-teach bench: BSD68: the folder .* does not exist; fetch"):
-        main(["bench", "--networks", "DuRN-P", "--amp-quality", "gaussian-gray", "--data-root", str(tmp_path)])
+        main(["bench", "--networks", "DuRN-P", "--amp-quality", "gaussian-gray",
+              "--data-root", str(tmp_path)])
     with pytest.raises(ValueError, match="no precision check for \\['DuRN-P'\\]"):
         run(names=[], quality=["DuRN-P"])
