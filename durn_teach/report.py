@@ -58,11 +58,19 @@ def checkpoint_table(name: str) -> Any:
                   f"{entry['preset_epochs']} epochs{unfinished}"],
         ["training time", f"{duration(entry['training_seconds'])} of training epochs "
                           "(validation not counted)"],
-        ["device, precision", f"{entry['device']}, {entry['precision']}"],
+        ["device, precision", devices(stages)],
         ["file", f"<code>{entry['file']}</code>, {entry['bytes'] / 1e6:.1f} MB, in {where}"],
         ["SHA-256", f"<code>{entry['sha256']}</code>"],
     ]
     return html_table(["", name], rows)
+
+
+def devices(stages: list[dict[str, Any]]) -> str:
+    """Each sitting's device and precision, said once where all sittings agree."""
+    each = [f"{stage['device']}, {stage['precision']}" for stage in stages]
+    if len(set(each)) == 1:
+        return each[0]
+    return "; ".join(f"{where} (sitting {k})" for k, where in enumerate(each, 1))
 
 
 def sittings(name: str, presets: tuple[str, ...] = ()) -> str:

@@ -132,3 +132,14 @@ def test_sittings_gives_each_shipped_sittings_preset_and_its_departures_once(mon
     monkeypatch.setattr("durn_teach.pretrained.entry", lambda name, folder=None: {"preset": "haze-photos"})
     assert report.sittings("haze").startswith("haze-photos:\n    Haze with DuRN-US")
     assert report.sittings("x", ("real-noise",)).startswith("real-noise:\n")
+
+
+def test_the_checkpoint_table_names_each_sittings_precision_where_they_differ():
+    from durn_teach import report
+
+    same = [{"device": "cpu", "precision": "float32"}] * 2
+    assert report.devices(same) == "cpu, float32"
+    mixed = [{"device": "cpu", "precision": "float32"}, {"device": "cpu", "precision": "bfloat16 autocast"}]
+    assert report.devices(mixed) == "cpu, float32 (sitting 1); cpu, bfloat16 autocast (sitting 2)"
+    table = report.checkpoint_table("real-noise").data  # two float32 sittings on a CPU
+    assert "<td>device, precision</td><td>cpu, float32</td>" in table and "sitting 2 of 2" in table
