@@ -41,7 +41,7 @@ from torch import nn
 
 from durn_teach.arguments import positive_int, whole_number
 from durn_teach.inference import restore
-from durn_teach.machine import cpu_name
+from durn_teach.machine import bfloat16_units, cpu_name
 from durn_teach.models import build_model, in_channels, list_models
 from durn_teach.precision import QUALITY_SETS, amp_quality, quality_set, quality_table
 from durn_teach.speed import adam, compile_model, conv_throughput, inference_copy, synchronize
@@ -57,6 +57,7 @@ def machine(device: torch.device) -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cpu": cpu_name(),
+        "bfloat16_units": bfloat16_units(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "load_average": _load_average(),

@@ -52,6 +52,17 @@ def cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
+def bfloat16_units() -> list[str]:
+    """The processor's bfloat16 arithmetic (``amx_bf16``, ``avx512_bf16`` in ``/proc/cpuinfo``'s
+    flags): where there is none, CPU autocast is emulated and slower than float32."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = line.split(":", 1)[1].split()
+                return [unit for unit in ("amx_bf16", "avx512_bf16") if unit in flags]
+    return []
+
+
 def machine(device: str = "cpu") -> dict[str, Any]:
     """Where a run ran: platform, processor, cores, torch's threads, the network's device."""
     info = {"platform": platform.platform(), "processor": cpu_name(), "cpu_count": os.cpu_count(),

@@ -26,6 +26,7 @@ def test_bench_command_runs_end_to_end_and_writes_json(tmp_path, capsys):
     cpu = results["devices"]["cpu"]
     assert results["settings"]["size"] == 16 and results["settings"]["tolerance"] == 1e-3
     assert cpu["machine"]["torch_threads"] == 1 and cpu["machine"]["cpu"]
+    assert set(cpu["machine"]["bfloat16_units"]) <= {"amx_bf16", "avx512_bf16"}
     assert cpu["conv_throughput"]["gflops"] > 0 and len(cpu["conv_throughput"]["runs"]) == 6
     assert list(cpu["networks"]) == NAMES
     limit = cpu["conv_throughput"]["gflops"]
