@@ -447,26 +447,6 @@ def motion_blur_photos(quick: bool = False) -> Preset:
     return _quick(preset, batch=2, crop=64, epochs=10, epoch_size=8) if quick else preset
 
 
-def motion_blur_photos_stage2(quick: bool = False) -> Preset:
-    """A second sitting of ``motion-blur-photos``: its weights trained further (not in the paper).
-
-    Starts from the first sitting's weights (``--init motion-blur`` or the run's ``model.pt``)
-    with everything else of ``motion-blur-photos``; changed: each pair turned by one of the
-    eight flips and 90-degree rotations (``dihedral``: a turned blur is another plausible
-    blur), 90 epochs of 160 crops (3,600 steps, lr 2e-4 annealed to zero by a cosine): the
-    first sitting's 400 steps left the validation PSNR still rising. About 1.1 s a step with
-    bfloat16 autocast (``--amp``) on two cores of an AMD EPYC with AVX-512 bfloat16 units, 2.4 s
-    in float32 on the same cores.
-
-    Quick: as ``motion-blur``'s quick scale, from scratch without ``init``.
-    """
-    preset = motion_blur_photos().replace(
-        name="motion-blur-photos-stage2", epochs=90, dihedral=True, checkpoint_every=10,
-        init="motion-blur-photos",
-    )
-    return _quick(preset, batch=2, crop=64, epochs=10, epoch_size=8) if quick else preset
-
-
 def haze_photos(quick: bool = False) -> Preset:
     """Haze with DuRN-US on real photographs with chapter 6's synthetic haze, sized for one CPU.
 
@@ -498,7 +478,6 @@ PRESETS: dict[str, Callable[..., Preset]] = {
     "real-noise-crops-stage2": real_noise_crops_stage2,
     "motion-blur": motion_blur,
     "motion-blur-photos": motion_blur_photos,
-    "motion-blur-photos-stage2": motion_blur_photos_stage2,
     "haze-its": haze_its,
     "haze-dcpdn": haze_dcpdn,
     "haze-photos": haze_photos,
