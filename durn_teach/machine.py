@@ -43,24 +43,25 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     return chosen
 
 
-def cpu_name() -> str:
-    """The processor's model name (``/proc/cpuinfo``), else what ``platform`` says."""
+def _cpuinfo(field: str) -> str | None:
+    """The value of ``field`` on the first processor in ``/proc/cpuinfo`` (None where there is none)."""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith(field):
                 return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
+    return None
+
+
+def cpu_name() -> str:
+    """The processor's model name (``/proc/cpuinfo``), else what ``platform`` says."""
+    return _cpuinfo("model name") or platform.processor() or "unknown"
 
 
 def bfloat16_units() -> list[str]:
     """The processor's bfloat16 arithmetic (``amx_bf16``, ``avx512_bf16`` in ``/proc/cpuinfo``'s
     flags): where there is none, CPU autocast is emulated and slower than float32."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = line.split(":", 1)[1].split()
-                return [unit for unit in ("amx_bf16", "avx512_bf16") if unit in flags]
-    return []
+    flags = (_cpuinfo("flags") or "").split()
+    return [unit for unit in ("amx_bf16", "avx512_bf16") if unit in flags]
 
 
 def machine(device: str = "cpu") -> dict[str, Any]:

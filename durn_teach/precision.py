@@ -36,7 +36,7 @@ HALF_DTYPES = {"cpu": ("bfloat16",), "cuda": ("float16", "bfloat16")}
 GOAL_DB = 0.05  # the course's bound on the PSNR a half-precision path may cost
 
 
-def _scored(model: torch.nn.Module, protocol: Any, items: list, amp: str | None) -> dict[str, Any]:
+def _scored(model: torch.nn.Module, protocol: Protocol, items: list, amp: str | None) -> dict[str, Any]:
     """The mean PSNR / SSIM, per-image PSNRs and seconds of one pass over ``items``."""
     tick = time.perf_counter()
     result = evaluate(model, protocol, dataset=items, amp=amp, progress=False)
@@ -65,15 +65,14 @@ def amp_quality(name: str, device: torch.device, root: str | Path | None = None,
         get_protocol(*QUALITY_SETS[name]), dataset)
     items = [data[index] for index in range(len(data) if limit is None else min(limit, len(data)))]
     model = load_pretrained(pretrained.entry(name)["network"], name, map_location=device)
-    passes = {"float32": _scored(model, protocol, items, None)}
+    exact = _scored(model, protocol, items, None)
+    passes = {"float32": exact}
     for dtype in HALF_DTYPES[device.type]:
-        passes[dtype] = _scored(model, protocol, items, dtype)
-    exact = np.asarray(passes["float32"]["rows"])
-    for dtype in HALF_DTYPES[device.type]:
-        change = np.asarray(passes[dtype]["rows"]) - exact
-        passes[dtype].update(psnr_change=passes[dtype]["psnr"] - passes["float32"]["psnr"],
-                             worst_image_change=float(change[np.argmax(np.abs(change))]),
-                             speedup=passes["float32"]["seconds"] / passes[dtype]["seconds"])
+        half = passes[dtype] = _scored(model, protocol, items, dtype)
+        change = np.asarray(half["rows"]) - np.asarray(exact["rows"])
+        half.update(psnr_change=half["psnr"] - exact["psnr"],
+                    worst_image_change=float(change[np.argmax(np.abs(change))]),
+                    speedup=exact["seconds"] / half["seconds"])
     return {"protocol": protocol.name, "sigma": QUALITY_SETS[name][1], "space": protocol.space,
             "images": len(items), "test_set": getattr(data, "title", protocol.name), "passes": passes}
 
