@@ -177,6 +177,22 @@ def test_the_raindrop_second_sitting_trains_on_the_realistic_drops(tmp_path, one
     assert np.array_equal(drawn, DEGRADATIONS["raindrops-real"](clean, np.random.default_rng(3), True)[0])
 
 
+def test_the_mixed_drops_draw_both_kinds_in_training_and_chapter_6s_at_test():
+    from durn_teach.data.photos import DEGRADATIONS
+
+    clean = np.linspace(0.2, 0.8, 64 * 64 * 3).reshape(64, 64, 3)
+    kinds = {"raindrops": 0, "raindrops-real": 0}
+    for seed in range(40):
+        mixed = DEGRADATIONS["raindrops-mixed"](clean, np.random.default_rng(seed), True)[0]
+        for name in kinds:  # the mixture spends one draw choosing, then draws the kind as itself would
+            rng = np.random.default_rng(seed)
+            rng.uniform()
+            kinds[name] += np.array_equal(mixed, DEGRADATIONS[name](clean, rng, True)[0])
+    assert kinds["raindrops"] + kinds["raindrops-real"] == 40 and min(kinds.values()) >= 10
+    test = DEGRADATIONS["raindrops-mixed"](clean, np.random.default_rng(7), False)[0]
+    assert np.array_equal(test, DEGRADATIONS["raindrops"](clean, np.random.default_rng(7), False)[0])
+
+
 # ------------------------------------------------------------------------------------------------
 # Motion blur and haze: photographs with chapter 6's degradations, real SOTS pairs
 # ------------------------------------------------------------------------------------------------

@@ -60,6 +60,15 @@ def _raindrops_real(clean: np.ndarray, rng: np.random.Generator, train: bool) ->
     return degrade.raindrops(view, count, radius=radius, blur=blur, glow=glow, seed=rng), {}
 
 
+def _raindrops_mixed(clean: np.ndarray, rng: np.random.Generator, train: bool) -> tuple[np.ndarray, dict]:
+    """Training: each sample's drops drawn half the time as :func:`_raindrops` (sharp view, from a
+    few drops to a dense cover) and half as :func:`_raindrops_real` (dense, bright, softened view),
+    so that one network learns both kinds; test: chapter 6's 30 drops, as :func:`_raindrops`."""
+    if train and rng.uniform() < 0.5:
+        return _raindrops_real(clean, rng, train)
+    return _raindrops(clean, rng, train)
+
+
 def blur_kernel(rng: np.random.Generator, train: bool) -> np.ndarray:
     """The kernel of one blurred sample, drawn first from its generator (so a non-blind method can
     be given the true one): training, half random camera-shake trajectories of 5-25 px
@@ -112,6 +121,7 @@ def _haze(clean: np.ndarray, rng: np.random.Generator, train: bool) -> tuple[np.
 
 
 DEGRADATIONS: dict[str, Degradation] = {"raindrops": _raindrops, "raindrops-real": _raindrops_real,
+                                         "raindrops-mixed": _raindrops_mixed,
                                          "motion-blur": _motion_blur, "haze": _haze}
 
 
