@@ -426,8 +426,11 @@ def test_the_shipped_checkpoints_settings_derive_from_the_papers():
     assert "eight flips and 90-degree rotations" in departs
     assert changed("raindrop-photos-stage2", "raindrop-photos") == {"name", "init", "data_options"}
     assert get_preset("raindrop-photos-stage2").data_options == {"degradation": "raindrops-real", "bgr": True}
-    assert changed("raindrop-photos-stage3", "raindrop-photos") == {"name", "init", "lr", "epochs", "data_options"}
-    assert get_preset("raindrop-photos-stage3").data_options == {"degradation": "raindrops-mixed", "bgr": True}
+    assert changed("raindrop-photos-stage3", "raindrop-photos") == {
+        "name", "init", "lr", "epochs", "data_options"}
+    third = get_preset("raindrop-photos-stage3")
+    assert third.data_options == {"degradation": "raindrops-mixed", "bgr": True}
+    assert third.epochs * third.epoch_size // third.batch == 1000
     real = get_preset("real-noise-crops")  # 73 training crops: 5 batches of 16 an epoch
     assert real.epochs * -(-73 // real.batch) == 1225
     assert [m / real.epochs for m in real.milestones] == pytest.approx([1000 / 3500, 2000 / 3500], abs=1e-3)
