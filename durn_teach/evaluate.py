@@ -207,7 +207,7 @@ def evaluate(
     ``dataset`` (items ``(degraded, clean, name)``) replaces the protocol's test set, for
     instance a :class:`BuiltinTestSet`. ``save_dir`` keeps every restored image as the 8-bit
     PNG the metric saw. ``tile`` restores each image in blended tiles of that size; ``amp``
-    (``"bfloat16"`` or ``"float16"``) runs a network under autocast, as ``restore`` does.
+    (``"bfloat16"``, ``"float16"`` or ``"auto"``) runs a network under autocast, as ``restore`` does.
     The result: ``protocol``, ``network``, ``space``, ``sigma``, ``images``, mean ``psnr`` and
     ``ssim``, the ``published`` pair (or None), and ``rows`` (``name``, ``psnr``, ``ssim``).
     """

@@ -64,6 +64,15 @@ def bfloat16_units() -> list[str]:
     return [unit for unit in ("amx_bf16", "avx512_bf16") if unit in flags]
 
 
+def auto_amp(device: torch.device) -> str | None:
+    """The precision ``amp="auto"`` picks on ``device``: bfloat16 on a CPU with bfloat16 units,
+    where the course measured both of its conditions (faster than float32, and every shipped
+    checkpoint within 0.05 dB of float32 on its test images: ``durn-teach bench --amp-quality``,
+    chapter 17); None, float32, everywhere else: CPUs without such units (autocast is emulated
+    there, and slower) and GPUs, where the quality check has not been run."""
+    return "bfloat16" if device.type == "cpu" and bfloat16_units() else None
+
+
 def machine(device: str = "cpu") -> dict[str, Any]:
     """Where a run ran: platform, processor, cores, torch's threads, the network's device."""
     info = {"platform": platform.platform(), "processor": cpu_name(), "cpu_count": os.cpu_count(),

@@ -178,7 +178,10 @@ def test_restore_by_shipped_name_alone_refuses_to_overwrite_and_says_when_it_con
     assert "exists; pass --force to overwrite it" in capsys.readouterr().err
     assert out.read_bytes() == before
     assert main(["restore", str(tmp_path / "photo.png"), str(out), "--weights", "gaussian-gray",
-                 "--force"]) == 0
+                 "--force", "--amp", "auto", "--device", "cpu"]) == 0
+    from durn_teach.machine import auto_amp  # the precision auto took is printed with the result
+
+    assert f"DuRN-P, {auto_amp(torch.device('cpu')) or 'float32'})" in capsys.readouterr().out
     photo = (tmp_path / "photo.png").read_bytes()
     for same in (tmp_path / "photo.png", tmp_path / "." / "photo.png"):
         assert main(["restore", str(tmp_path / "photo.png"), str(same), "--weights", "gaussian-gray",

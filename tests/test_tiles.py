@@ -141,6 +141,23 @@ def test_bad_amp_is_refused():
         restore(build_model("DuRN-P"), noise_image(32, 1), amp="float8")
 
 
+def test_auto_amp_takes_bfloat16_only_on_a_cpu_with_bfloat16_units(monkeypatch):
+    from durn_teach import inference, machine
+
+    monkeypatch.setattr(machine, "bfloat16_units", lambda: ["amx_bf16"])
+    assert machine.auto_amp(torch.device("cpu")) == "bfloat16"
+    assert machine.auto_amp(torch.device("cuda")) is None  # not measured on GPUs: float32
+    model, image = build_model("DuRN-P").eval(), noise_image(32, 1)
+    asked = []
+    monkeypatch.setattr(inference, "auto_amp", lambda device: asked.append(device) or "bfloat16")
+    assert np.array_equal(restore(model, image, amp="auto"), restore(model, image, amp="bfloat16"))
+    assert asked == [torch.device("cpu")]  # asked about the device the model's weights are on
+    monkeypatch.setattr(machine, "bfloat16_units", lambda: [])
+    monkeypatch.setattr(inference, "auto_amp", machine.auto_amp)
+    assert machine.auto_amp(torch.device("cpu")) is None  # emulated bfloat16 is slower: float32
+    assert np.array_equal(restore(model, image, amp="auto"), restore(model, image))
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak memory is read from /proc")
 def test_a_12_megapixel_photo_restores_within_4_gib():
     """The tiling harness on a 4000x3000 colour photo, with DuRN-P's design at 2 channels (fast to run).
