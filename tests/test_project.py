@@ -163,3 +163,37 @@ def test_every_chapter_has_objectives_exercises_with_their_own_solutions_and_a_s
         solutions = re.findall(r"^````\{admonition\} Solution (\d+)\n:class: dropdown$", section, flags=re.M)
         assert asked and asked == solutions, f"{path.name}: exercises {asked}, hidden solutions {solutions}"
         assert "# Your answers here." in section, f"{path.name}: a cell to answer in"
+
+
+def api_page_objects() -> dict[str, object]:
+    """What book/api.md renders, by dotted name: each autofunction and autoclass, and each listed
+    member of an automodule or autoclass (continuation lines included)."""
+    import importlib
+
+    text = (ROOT / "book" / "api.md").read_text()
+    found: dict[str, object] = {}
+    directive = r"^\.\. auto(function|class|module):: (\S+)\n((?:   :members:[^\n]*\n(?: {5,}[^\n]*\n)*)?)"
+    for kind, target, members in re.findall(directive, text, re.M):
+        module_name, _, attribute = target.rpartition(".") if kind != "module" else (target, "", "")
+        module = importlib.import_module(module_name)
+        owner = getattr(module, attribute) if attribute else module
+        found[target] = owner
+        for member in re.findall(r"\w+", members.replace(":members:", "")):
+            found[f"{target}.{member}"] = getattr(owner, member)
+    return found
+
+
+def test_every_cross_reference_the_api_page_renders_resolves():
+    """`make book` (nitpicky) fails on a :func: in a rendered docstring whose target the page
+    does not document; this finds it in seconds, before the book's twelve minutes."""
+    objects = api_page_objects()
+    role = re.compile(r":(?:func|class|meth|mod|data|attr):`~?([\w.]+)`")
+    missing = []
+    for name, obj in objects.items():
+        parts = name.split(".")
+        scopes = [".".join(parts[:n]) for n in range(len(parts) - 1, 0, -1)]  # as Sphinx looks a name up
+        for target in role.findall(getattr(obj, "__doc__", None) or ""):
+            if not any(c in objects for c in [target, *(f"{scope}.{target}" for scope in scopes)]):
+                missing.append(f"{name} -> {target}")
+    assert len(objects) > 40
+    assert not missing, f"documented docstrings cite targets the API page lacks: {missing}"
