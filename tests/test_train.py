@@ -78,7 +78,7 @@ def test_unknown_preset_and_bad_changes_are_named():
         get_preset("real-noise", bacth=3)
     with pytest.raises(ValueError, match="batch must be a positive integer, got 0"):
         get_preset("real-noise", batch=0)
-    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 19
+    assert list_presets()[0] == "gaussian-gray" and len(list_presets()) == 20
 
 
 def test_each_presets_docstring_states_where_it_departs_from_the_release():
@@ -431,6 +431,9 @@ def test_the_shipped_checkpoints_settings_derive_from_the_papers():
     third = get_preset("raindrop-photos-stage3")
     assert third.data_options == {"degradation": "raindrops-mixed", "bgr": True}
     assert third.epochs * third.epoch_size // third.batch == 1000
+    assert changed("motion-blur-photos-stage2", "motion-blur-photos") == {"name", "init", "epochs"}
+    blur = get_preset("motion-blur-photos-stage2")
+    assert blur.epochs * blur.epoch_size // blur.batch == 800 and blur.schedule == "cosine"
     real = get_preset("real-noise-crops")  # 73 training crops: 5 batches of 16 an epoch
     assert real.epochs * -(-73 // real.batch) == 1225
     assert [m / real.epochs for m in real.milestones] == pytest.approx([1000 / 3500, 2000 / 3500], abs=1e-3)
