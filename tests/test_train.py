@@ -433,7 +433,7 @@ def test_the_shipped_checkpoints_settings_derive_from_the_papers():
     assert third.epochs * third.epoch_size // third.batch == 1000
     assert changed("motion-blur-photos-stage2", "motion-blur-photos") == {"name", "init", "epochs"}
     blur = get_preset("motion-blur-photos-stage2")
-    assert blur.epochs * blur.epoch_size // blur.batch == 800 and blur.schedule == "cosine"
+    assert blur.epochs * blur.epoch_size // blur.batch == 600 and blur.schedule == "cosine"
     real = get_preset("real-noise-crops")  # 73 training crops: 5 batches of 16 an epoch
     assert real.epochs * -(-73 // real.batch) == 1225
     assert [m / real.epochs for m in real.milestones] == pytest.approx([1000 / 3500, 2000 / 3500], abs=1e-3)

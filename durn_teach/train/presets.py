@@ -471,14 +471,14 @@ def motion_blur_photos_stage2(quick: bool = False) -> Preset:
     """A second sitting of ``motion-blur-photos``: its weights trained further (not in the paper).
 
     Starts from the first sitting's weights (``--init motion-blur`` or the run's ``model.pt``)
-    with everything else of ``motion-blur-photos``; changed: 20 epochs of 160 crops (800 steps),
+    with everything else of ``motion-blur-photos``; changed: 15 epochs of 160 crops (600 steps),
     lr 2e-4 annealed to zero by a cosine again (a warm restart), because the first sitting's
     400 steps ended with its loss still falling and the network still below the blurred input.
 
     Quick: as ``motion-blur``'s quick scale, from scratch without ``init``.
     """
     preset = motion_blur_photos().replace(
-        name="motion-blur-photos-stage2", init="motion-blur-photos", epochs=20,
+        name="motion-blur-photos-stage2", init="motion-blur-photos", epochs=15,
     )
     return _quick(preset, batch=2, crop=64, epochs=10, epoch_size=8) if quick else preset
 
